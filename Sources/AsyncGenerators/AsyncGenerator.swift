@@ -1,0 +1,142 @@
+/// An asynchronous generator: a body that both `await`s and `yield`s, run lazily, one
+/// element per request (Python's PEP 525 `async def` with `yield`).
+///
+/// ```swift
+/// let running = AsyncGenerator<Int, Int> { yield in
+///   var total = 0
+///   while true { if let n = try await yield(total) { total += n } }
+/// }
+/// _ = try await running.next()     // 0
+/// _ = try await running.send(5)    // 5
+/// try await running.close()
+/// ```
+///
+/// Creating a generator runs nothing. The first ``next()`` starts the body in a task of its
+/// own (inheriting the caller's priority, task-local values and task-executor preference);
+/// each call then resumes it until it yields, returns or throws. Only one call may be in
+/// flight at a time: any other throws ``AsyncGeneratorError/alreadyRunning``.
+public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSequence, Sendable {
+  /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
+  public typealias Failure = any Error
+
+  let storage: GeneratorStorage<Element, Sent>
+
+  /// Creates a generator whose body runs, from the first ``next()``, with the isolation of
+  /// `body` (for example `AsyncGenerator { @MainActor yield in ... }`).
+  public init(_ body: @escaping @Sendable @isolated(any) (Yield) async throws -> Void) {
+    storage = GeneratorStorage(body: body)
+  }
+
+  deinit {
+    storage.objectDropped()
+  }
+
+  /// Resumes the body and returns the next element, or `nil` once the body has returned
+  /// (Python's `__anext__`). The pending `yield` returns `nil`.
+  nonisolated(nonsending) public func next() async throws -> Element? {
+    try await storage.perform(.next).element()
+  }
+
+  /// Resumes the body so that the pending `yield` returns `value`, and returns the next
+  /// element (Python's `asend`). Throws ``AsyncGeneratorError/sendToJustStarted`` before the
+  /// body has started.
+  nonisolated(nonsending) public func send(_ value: Sent) async throws -> Element? {
+    try await storage.perform(.send(value)).element()
+  }
+
+  /// Throws `error` at the pending `yield` (Python's `athrow`). Returns the element the
+  /// body yields next, `nil` if it returns, or rethrows the error that escapes it. On a
+  /// `created` generator the body never runs: `error` is rethrown and the generator closes.
+  /// On a `closed` one this returns `nil`.
+  nonisolated(nonsending) public func `throw`(_ error: any Error) async throws -> Element? {
+    try await storage.perform(.throwError(error)).element()
+  }
+
+  /// Closes the generator (Python's `aclose`): throws ``GeneratorExit`` at the pending
+  /// `yield` and waits while the body runs its awaiting cleanup.
+  ///
+  /// Returns normally when the body returns or rethrows `GeneratorExit`; rethrows any other
+  /// error; throws ``AsyncGeneratorError/ignoredGeneratorExit`` if the body yields instead
+  /// (it stays suspended there). A `created` generator closes without running its body; a
+  /// `closed` one is left as it is. A caller that is already cancelled does not cancel the
+  /// cleanup; a cancellation arriving while `close()` waits is forwarded to the body.
+  nonisolated(nonsending) public func close() async throws {
+    try await storage.close()
+  }
+
+  /// Where the generator is in its life (Python's `inspect.getasyncgenstate`).
+  public var state: AsyncGeneratorState {
+    storage.state
+  }
+
+  /// Runs `body` with the generator, then closes it, however `body` exits (Python's
+  /// `contextlib.aclosing`). If both `body` and the close throw, the close's error is thrown.
+  nonisolated(nonsending) public func closing<R>(
+    _ body: nonisolated(nonsending) (AsyncGenerator) async throws -> R
+  ) async throws -> R {
+    let result: Result<R, any Error>
+    do {
+      result = .success(try await body(self))
+    } catch {
+      result = .failure(error)
+    }
+    try await close()
+    return try result.get()
+  }
+
+  /// Returns an iterator that calls ``next()``. Breaking out of a `for try await` loop does
+  /// not close the generator, as in Python; use ``closing(_:)`` for that.
+  public func makeAsyncIterator() -> AsyncIterator {
+    AsyncIterator(generator: self)
+  }
+
+  /// Iterates a generator by calling its ``AsyncGenerator/next()``.
+  public struct AsyncIterator: AsyncIteratorProtocol {
+    /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
+    public typealias Failure = any Error
+
+    let generator: AsyncGenerator
+
+    /// The generator's next element, or `nil` at its end.
+    nonisolated(nonsending) public mutating func next() async throws -> Element? {
+      try await generator.next()
+    }
+
+    /// The generator's next element, or `nil` at its end, on `actor`'s executor.
+    public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
+      try await generator.next()
+    }
+  }
+
+  /// The callable a body uses to yield (`try await yield(value)`), handed to the body.
+  ///
+  /// A yield suspends the body until the consumer's next call and returns the value sent by
+  /// ``AsyncGenerator/send(_:)`` (`nil` for ``AsyncGenerator/next()``), or throws the error
+  /// of ``AsyncGenerator/throw(_:)``, ``GeneratorExit`` for ``AsyncGenerator/close()``, or
+  /// `CancellationError` when the body's task is already cancelled as it yields (the element
+  /// is then not delivered). It works only in its own body's task; elsewhere it throws
+  /// ``AsyncGeneratorError/yieldOutsideBody``.
+  public struct Yield: Sendable {
+    let storage: GeneratorStorage<Element, Sent>
+
+    /// Yields `value` to the consumer and waits for the next call.
+    @discardableResult
+    nonisolated(nonsending) public func callAsFunction(_ value: Element) async throws -> Sent? {
+      switch await storage.yield(value) {
+      case .value(let sent): return sent
+      case .error(let error): throw error
+      }
+    }
+  }
+}
+
+extension CallOutcome {
+  /// The outcome as `next`, `send` and `throw` report it.
+  func element() throws -> Element? {
+    switch self {
+    case .element(let element): return element
+    case .finished: return nil
+    case .failed(let error): throw error
+    }
+  }
+}

@@ -1,0 +1,80 @@
+#if canImport(Darwin)
+  import Darwin
+#elseif canImport(Glibc)
+  import Glibc
+#elseif canImport(Musl)
+  import Musl
+#endif
+
+/// Finalization hooks (Python's `sys.set_asyncgen_hooks`), installed per task with
+/// ``withAsyncGeneratorHooks(_:operation:)``.
+///
+/// Python's hooks belong to a thread; here they belong to a task (and the child tasks that
+/// inherit its task-local values), because a task plays a thread's part. The first call on
+/// a generator (`next`, `send`, `throw` or `close`) reads ``current``, calls
+/// ``firstIteration`` with a handle on the generator, and keeps ``finalizer``. When the
+/// `AsyncGenerator` object then goes away unclosed, the kept finalizer receives a handle
+/// that keeps the body alive; it should schedule
+/// ``AnyAsyncGenerator/finalize(reportingErrorsTo:)`` (or `close()`) on it.
+public struct AsyncGeneratorHooks: Sendable {
+  /// Called once, with the generator, when its first call is made (even if that call fails).
+  public var firstIteration: (@Sendable (AnyAsyncGenerator) -> Void)?
+  /// Called when a generator that read these hooks is abandoned unclosed.
+  public var finalizer: (@Sendable (AnyAsyncGenerator) -> Void)?
+
+  /// Creates hooks; a `nil` hook means none.
+  public init(
+    firstIteration: (@Sendable (AnyAsyncGenerator) -> Void)? = nil,
+    finalizer: (@Sendable (AnyAsyncGenerator) -> Void)? = nil
+  ) {
+    self.firstIteration = firstIteration
+    self.finalizer = finalizer
+  }
+
+  @TaskLocal static var installed: AsyncGeneratorHooks?
+
+  /// The hooks installed for the current task, if any.
+  public static var current: AsyncGeneratorHooks? {
+    installed
+  }
+
+  /// Where the library reports errors of the finalizations it runs itself (process-wide).
+  ///
+  /// By default it writes one line to standard error. `CancellationError` is never reported.
+  public static var uncaughtErrorHandler: @Sendable (any Error) -> Void {
+    get { UncaughtErrorHandler.shared.withLock { $0 } }
+    set { UncaughtErrorHandler.shared.withLock { $0 = newValue } }
+  }
+}
+
+/// Runs `operation` with exactly `hooks` installed for the current task: a `nil` hook in
+/// `hooks` means none, not the outer one.
+nonisolated(nonsending) public func withAsyncGeneratorHooks<R>(
+  _ hooks: AsyncGeneratorHooks,
+  operation: nonisolated(nonsending) () async throws -> R
+) async rethrows -> R {
+  try await AsyncGeneratorHooks.$installed.withValue(hooks) {
+    try await operation()
+  }
+}
+
+/// The process-wide handler, behind a lock.
+final class UncaughtErrorHandler: @unchecked Sendable {
+  static let shared = UncaughtErrorHandler()
+
+  private let lock = Lock()
+  private var handler: @Sendable (any Error) -> Void = { error in
+    writeToStandardError(
+      "AsyncGenerators: error while finalizing an abandoned generator: \(error)\n")
+  }
+
+  func withLock<R>(_ body: (inout @Sendable (any Error) -> Void) -> R) -> R {
+    lock.withLock { body(&handler) }
+  }
+}
+
+/// Writes `text` to file descriptor 2 (the `stderr` global is not concurrency-safe in Swift 6).
+func writeToStandardError(_ text: String) {
+  var text = text
+  text.withUTF8 { bytes in _ = write(2, bytes.baseAddress, bytes.count) }
+}
