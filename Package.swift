@@ -7,11 +7,16 @@ let package = Package(
   products: [
     .library(name: "AsyncGenerators", targets: ["AsyncGenerators"]),
     .executable(name: "async-generator-examples", targets: ["AsyncGeneratorExamples"]),
+    .executable(name: "async-generator-scenarios", targets: ["AsyncGeneratorScenarios"]),
   ],
   targets: [
     .target(name: "AsyncGenerators"),
     .executableTarget(name: "AsyncGeneratorExamples", dependencies: ["AsyncGenerators"]),
+    // The conformance oracle's interpreter, shared by its executable and the fixture tests.
+    .target(name: "ScenarioRunner", dependencies: ["AsyncGenerators"]),
+    .executableTarget(name: "AsyncGeneratorScenarios", dependencies: ["ScenarioRunner"]),
     .testTarget(name: "AsyncGeneratorsTests", dependencies: ["AsyncGenerators"]),
+    .testTarget(name: "ScenarioRunnerTests", dependencies: ["ScenarioRunner"]),
   ],
   swiftLanguageModes: [.v6]
 )

@@ -49,13 +49,19 @@ public struct AsyncGeneratorHooks: Sendable {
 
 /// Runs `operation` with exactly `hooks` installed for the current task: a `nil` hook in
 /// `hooks` means none, not the outer one.
-nonisolated(nonsending) public func withAsyncGeneratorHooks<R>(
+nonisolated(nonsending) public func withAsyncGeneratorHooks<R, Failure: Error>(
   _ hooks: AsyncGeneratorHooks,
-  operation: nonisolated(nonsending) () async throws -> R
-) async rethrows -> R {
-  try await AsyncGeneratorHooks.$installed.withValue(hooks) {
-    try await operation()
+  operation: nonisolated(nonsending) () async throws(Failure) -> R
+) async throws(Failure) -> R {
+  let result = await AsyncGeneratorHooks.$installed.withValue(hooks) {
+    () async -> Result<R, Failure> in
+    do throws(Failure) {
+      return .success(try await operation())
+    } catch {
+      return .failure(error)
+    }
   }
+  return try result.get()
 }
 
 /// The process-wide handler, behind a lock.

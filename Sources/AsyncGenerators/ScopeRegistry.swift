@@ -1,0 +1,123 @@
+/// A scope's bookkeeping under one lock: the generators it tracks, the closes it runs, and
+/// who waits for those closes to end.
+final class ScopeRegistry: @unchecked Sendable {
+  private let lock = Lock()
+  private var tracked: [ObjectIdentifier: any GeneratorCore] = [:]
+  /// Closes under way; the handle is `nil` for the instant between starting and recording.
+  private var closes: [UInt64: Task<Void, Never>?] = [:]
+  private var nextID: UInt64 = 0
+  private var waiters: [UInt64: UnsafeContinuation<Bool, Never>] = [:]
+  /// Closes to cancel as soon as their task handle is recorded.
+  private var cancelOnStart: Set<UInt64> = []
+  /// Once set, the scope has returned: finalizer calls fall back to the library's own.
+  private var ended = false
+
+  deinit {
+    lock.deallocate()
+  }
+
+  var liveGenerators: Int {
+    lock.withLock { tracked.count }
+  }
+
+  /// Tracks a generator at its first call, until it closes.
+  func track(_ core: any GeneratorCore) {
+    let id = ObjectIdentifier(core)
+    guard lock.withLock({ ended ? false : (tracked.updateValue(core, forKey: id) == nil) }) else {
+      return
+    }
+    let stillOpen = core.observeClosing { [weak self] in self?.forget(id) }
+    if !stillOpen { forget(id) }
+  }
+
+  private func forget(_ id: ObjectIdentifier) {
+    lock.withLock { _ = tracked.removeValue(forKey: id) }
+  }
+
+  /// Tracked generators not yet closed whose identity is not in `excluded`.
+  func open(excluding excluded: Set<ObjectIdentifier>) -> [(ObjectIdentifier, any GeneratorCore)] {
+    lock.withLock { tracked.filter { !excluded.contains($0.key) }.map { ($0.key, $0.value) } }
+  }
+
+  /// Runs `close` in a task the scope waits for; returns false, running nothing, once the
+  /// scope has ended.
+  func startClose(_ close: @escaping @Sendable () async -> Void) -> Bool {
+    let id: UInt64? = lock.withLock {
+      guard !ended else { return nil }
+      nextID += 1
+      closes[nextID] = .some(nil)
+      return nextID
+    }
+    guard let id else { return false }
+    // Detached: a close must not inherit the hooks, nor the cancellation, of whoever started it.
+    let task = Task.detached { [self] in
+      await close()
+      closeEnded(id)
+    }
+    let cancel = lock.withLock {
+      guard closes[id] != nil else { return false }
+      closes[id] = task
+      return cancelOnStart.remove(id) != nil
+    }
+    if cancel { task.cancel() }
+    return true
+  }
+
+  private func closeEnded(_ id: UInt64) {
+    let resumed: [UnsafeContinuation<Bool, Never>] = lock.withLock {
+      closes.removeValue(forKey: id)
+      guard closes.isEmpty else { return [] }
+      defer { waiters.removeAll() }
+      return Array(waiters.values)
+    }
+    for waiter in resumed { waiter.resume(returning: true) }
+  }
+
+  /// Waits until no close is under way (true) or `deadline` passes first (false). Not
+  /// interrupted by the caller's cancellation: cleanup gets to finish.
+  func waitForCloses(until deadline: ContinuousClock.Instant?) async -> Bool {
+    let id = lock.withLock {
+      nextID += 1
+      return nextID
+    }
+    let timer = deadline.map { deadline in
+      Task.detached { [self] in
+        try? await Task.sleep(until: deadline, clock: .continuous)
+        if !Task.isCancelled { expire(id) }
+      }
+    }
+    defer { timer?.cancel() }
+    return await withUnsafeContinuation { (waiter: UnsafeContinuation<Bool, Never>) in
+      let drained = lock.withLock {
+        if closes.isEmpty { return true }
+        waiters[id] = waiter
+        return false
+      }
+      if drained { waiter.resume(returning: true) }
+    }
+  }
+
+  private func expire(_ id: UInt64) {
+    lock.withLock { waiters.removeValue(forKey: id) }?.resume(returning: false)
+  }
+
+  /// Cancels the closes still running; with `endingScope`, the scope ends.
+  func cancelCloses(endingScope: Bool) {
+    let running: [Task<Void, Never>] = lock.withLock {
+      if endingScope { ended = true }
+      for (id, task) in closes where task == nil { cancelOnStart.insert(id) }
+      return closes.values.compactMap { $0 }
+    }
+    for task in running { task.cancel() }
+  }
+
+  /// Whether nothing is left to close (no close under way, and every open tracked generator
+  /// already attempted); with `endingScope`, the scope then ends in the same step.
+  func isSettled(excluding attempted: Set<ObjectIdentifier>, endingScope: Bool) -> Bool {
+    lock.withLock {
+      let settled = closes.isEmpty && tracked.keys.allSatisfy { attempted.contains($0) }
+      if settled && endingScope { ended = true }
+      return settled
+    }
+  }
+}

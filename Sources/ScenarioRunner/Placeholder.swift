@@ -1,0 +1,1 @@
+// The scenario interpreter (see Conformance/README.md).
