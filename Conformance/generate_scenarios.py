@@ -26,18 +26,18 @@ ERROR_WEIGHTS = (("E1", 45), ("E2", 35), ("E3", 20))
 # statement weights by the context of the block being generated
 CONTEXT_WEIGHTS = {
     #            yield log await raise return repeat try
-    "body":     (30,   10,  9,    7,    3,     9,     24),
-    "loop":     (34,   10,  8,    7,    3,     4,     18),
-    "try":      (32,   8,   8,    10,   3,     6,     18),
+    "body":     (30,   9,   8,    3,    2,     10,    26),
+    "loop":     (36,   9,   8,    4,    2,     4,     18),
+    "try":      (34,   8,   8,    8,    1,     6,     18),
     "handler":  (16,   16,  16,   13,   7,     3,     10),
     "ge":       (14,   16,  22,   12,   8,     2,     8),   # except GeneratorExit / any
     "finally":  (18,   16,  20,   9,    3,     3,     9),
 }
 KINDS = ("yield", "log", "await", "raise", "return", "repeat", "try")
 
-FIRST_OP_WEIGHTS = (("next", 56), ("send", 10), ("throw", 16), ("close", 18))
-LATER_OP_WEIGHTS = (("next", 44), ("send", 20), ("throw", 18), ("close", 18))
-OP_COUNT_WEIGHTS = ((1, 6), (2, 14), (3, 18), (4, 18), (5, 15), (6, 12), (7, 9), (8, 8))
+FIRST_OP_WEIGHTS = (("next", 70), ("send", 8), ("throw", 10), ("close", 12))
+LATER_OP_WEIGHTS = (("next", 50), ("send", 20), ("throw", 18), ("close", 12))
+OP_COUNT_WEIGHTS = ((1, 5), (2, 10), (3, 14), (4, 16), (5, 16), (6, 14), (7, 13), (8, 12))
 REPEAT_WEIGHTS = ((0, 8), (1, 22), (2, 42), (3, 28))
 
 
@@ -62,7 +62,7 @@ class ScenarioMaker:
         self.value = 0
         self.tag = 0
         self.budget = self.rng.randint(6, 18)  # statements, roughly
-        body = self.block(1, "body", 1, 4)
+        body = self.block(1, "body", 1, 5)
         if not any(self._has_yield(s) for s in body) and self.rng.random() < 0.9:
             body.insert(self.rng.randint(0, len(body)), self.yield_stmt())
         return body
@@ -138,21 +138,43 @@ class ScenarioMaker:
 
     # -- ops ----------------------------------------------------------------
 
-    def ops(self):
+    def ops(self, body):
         rng = self.rng
+        caught = sorted(self._handler_errors(body))
         n = pick(rng, OP_COUNT_WEIGHTS)
         out = []
         send_value = 100
-        for i in range(n):
+        i = 0
+        while i < n:
             kind = pick(rng, FIRST_OP_WEIGHTS if i == 0 else LATER_OP_WEIGHTS)
             if kind == "send":
                 send_value += 1
                 out.append({"op": "send", "value": send_value})
             elif kind == "throw":
-                out.append({"op": "throw", "error": pick(rng, ERROR_WEIGHTS)})
+                # mostly errors the body has a handler for, so throws get caught
+                if caught and rng.random() < 0.6:
+                    error = rng.choice(caught)
+                else:
+                    error = pick(rng, ERROR_WEIGHTS)
+                out.append({"op": "throw", "error": error})
             else:
                 out.append({"op": kind})
+            if kind == "close" and rng.random() < 0.5:
+                n = min(n, i + 1 + rng.randint(0, 2))  # a few ops after close
+            i += 1
         return out
+
+    def _handler_errors(self, body):
+        found = set()
+        for s in body:
+            for h in s.get("except", []):
+                if h["match"] in ("E1", "E2", "E3"):
+                    found.add(h["match"])
+                found |= self._handler_errors(h["body"])
+            for key in ("body", "try", "finally"):
+                if key in s and isinstance(s[key], list):
+                    found |= self._handler_errors(s[key])
+        return found
 
 
 def generate(seed, count, max_depth=5, prefix="s"):
@@ -161,7 +183,7 @@ def generate(seed, count, max_depth=5, prefix="s"):
     scenarios = []
     for i in range(count):
         body = maker.scenario_body()
-        scenarios.append({"name": f"{prefix}{seed}-{i}", "body": body, "ops": maker.ops()})
+        scenarios.append({"name": f"{prefix}{seed}-{i}", "body": body, "ops": maker.ops(body)})
     return scenarios
 
 

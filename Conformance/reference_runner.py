@@ -471,6 +471,9 @@ def _dumps(obj):
 
 
 def main(argv=None):
+    if sys.version_info < (3, 12):
+        sys.stderr.write("reference_runner: needs Python 3.12+ (CPython 3.13 is the oracle)\n")
+        return 1
     data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     try:
         scenarios = parse_input(data)

@@ -28,7 +28,10 @@ nonisolated(nonsending) public func withAsyncGeneratorScope<R, Failure: Error>(
   let scope = AsyncGeneratorScope(shutdownTimeout: shutdownTimeout, onError: onError)
   let result: Result<R, Failure>
   do {
-    result = .success(try await withAsyncGeneratorHooks(scope.hooks) { () async throws(Failure) -> R in try await body(scope) })
+    result = .success(
+      try await withAsyncGeneratorHooks(scope.hooks) { () async throws(Failure) -> R in
+        try await body(scope)
+      })
   } catch {
     result = .failure(error)
   }
@@ -66,7 +69,9 @@ public final class AsyncGeneratorScope: Sendable {
     AsyncGeneratorHooks(
       firstIteration: { [weak self] handle in self?.registry.track(handle.core) },
       finalizer: { [weak self] handle in
-        guard let self, self.registry.startClose({ await self.finalize(handle.core) }) else {
+        let generator = ObjectIdentifier(handle.core)
+        guard let self, self.registry.startClose(for: generator, { await self.finalize(handle) })
+        else {
           Task.detached {
             await handle.finalize { AsyncGeneratorHooks.uncaughtErrorHandler($0) }
           }
@@ -76,24 +81,26 @@ public final class AsyncGeneratorScope: Sendable {
     )
   }
 
-  private func finalize(_ core: any GeneratorCore) async {
-    await AnyAsyncGenerator.finalize(core) { onError($0) }
+  private func finalize(_ handle: AnyAsyncGenerator) async {
+    await handle.finalize { onError($0) }
   }
 
   nonisolated(nonsending) func shutdown(final: Bool) async {
     let deadline = shutdownTimeout.map { ContinuousClock.now.advanced(by: $0) }
     var attempted = Set<ObjectIdentifier>()
+    let onError = onError
     while true {
-      for (id, core) in registry.open(excluding: attempted) {
-        attempted.insert(id)
-        _ = registry.startClose { [self] in await finalize(core) }
-      }
+      // First the closes under way (abandoned generators), then every generator still open.
       guard await registry.waitForCloses(until: deadline) else {
         registry.cancelCloses(endingScope: final)
         onError(AsyncGeneratorError.shutdownTimedOut)
         return
       }
       if registry.isSettled(excluding: attempted, endingScope: final) { return }
+      let started = registry.closeOpen(excluding: attempted) { core in
+        await AnyAsyncGenerator.finalize(core) { onError($0) }
+      }
+      attempted.formUnion(started)
     }
   }
 }

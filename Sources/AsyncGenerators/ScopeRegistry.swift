@@ -5,6 +5,8 @@ final class ScopeRegistry: @unchecked Sendable {
   private var tracked: [ObjectIdentifier: any GeneratorCore] = [:]
   /// Closes under way; the handle is `nil` for the instant between starting and recording.
   private var closes: [UInt64: Task<Void, Never>?] = [:]
+  /// The generators those closes are for, so that no generator gets two at once.
+  private var closing: [UInt64: ObjectIdentifier] = [:]
   private var nextID: UInt64 = 0
   private var waiters: [UInt64: UnsafeContinuation<Bool, Never>] = [:]
   /// Closes to cancel as soon as their task handle is recorded.
@@ -34,18 +36,32 @@ final class ScopeRegistry: @unchecked Sendable {
     lock.withLock { _ = tracked.removeValue(forKey: id) }
   }
 
-  /// Tracked generators not yet closed whose identity is not in `excluded`.
-  func open(excluding excluded: Set<ObjectIdentifier>) -> [(ObjectIdentifier, any GeneratorCore)] {
-    lock.withLock { tracked.filter { !excluded.contains($0.key) }.map { ($0.key, $0.value) } }
+  /// Starts closing, with `close`, each tracked generator not yet closed whose identity is
+  /// not in `excluded` and that has no close under way; returns their identities.
+  func closeOpen(
+    excluding excluded: Set<ObjectIdentifier>,
+    with close: @escaping @Sendable (any GeneratorCore) async -> Void
+  ) -> [ObjectIdentifier] {
+    let open = lock.withLock {
+      let underway = Set(closing.values)
+      return tracked.filter { !excluded.contains($0.key) && !underway.contains($0.key) }
+    }
+    for (generator, core) in open {
+      _ = startClose(for: generator) { await close(core) }
+    }
+    return Array(open.keys)
   }
 
-  /// Runs `close` in a task the scope waits for; returns false, running nothing, once the
-  /// scope has ended.
-  func startClose(_ close: @escaping @Sendable () async -> Void) -> Bool {
+  /// Runs `close` for `generator` in a task the scope waits for; returns false, running
+  /// nothing, once the scope has ended, or if that generator already has a close under way.
+  func startClose(
+    for generator: ObjectIdentifier, _ close: @escaping @Sendable () async -> Void
+  ) -> Bool {
     let id: UInt64? = lock.withLock {
-      guard !ended else { return nil }
+      guard !ended, !closing.values.contains(generator) else { return nil }
       nextID += 1
       closes[nextID] = .some(nil)
+      closing[nextID] = generator
       return nextID
     }
     guard let id else { return false }
@@ -66,6 +82,7 @@ final class ScopeRegistry: @unchecked Sendable {
   private func closeEnded(_ id: UInt64) {
     let resumed: [UnsafeContinuation<Bool, Never>] = lock.withLock {
       closes.removeValue(forKey: id)
+      closing.removeValue(forKey: id)
       guard closes.isEmpty else { return [] }
       defer { waiters.removeAll() }
       return Array(waiters.values)
