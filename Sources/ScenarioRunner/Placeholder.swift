@@ -1,1 +1,0 @@
-// The scenario interpreter (see Conformance/README.md).
