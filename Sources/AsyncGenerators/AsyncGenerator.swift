@@ -122,7 +122,8 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
     /// Yields `value` to the consumer and waits for the next call.
     @discardableResult
     nonisolated(nonsending) public func callAsFunction(_ value: Element) async throws -> Sent? {
-      switch await storage.yield(value) {
+      await storage.yield(value)
+      switch storage.takeBodyResumption() {
       case .value(let sent): return sent
       case .error(let error): throw error
       }

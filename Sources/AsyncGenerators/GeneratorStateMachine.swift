@@ -19,28 +19,67 @@ enum CallOutcome<Element: Sendable>: Sendable {
   case failed(any Error)
 }
 
+/// The identity of a task (its address), which tells calls and the body's task apart.
+typealias TaskIdentity = UInt
+
 /// Every state of one generator and every decision about it, with no side effects.
 ///
 /// The storage runs it under its lock; each mutating method returns what to do (resume a
 /// continuation, start or cancel the body task), and the storage does it after unlocking.
-/// Each continuation handed in leaves the machine in exactly one returned action, so each is
-/// resumed exactly once.
+/// Each continuation handed in leaves the machine in exactly one returned action (or in a
+/// ``Delegation``), so each is resumed exactly once.
+///
+/// In steady state the machine *delegates* the element handoff to the storage's lock-free
+/// handoff word (see `HandoffWord`): `next`/`send` and `yield` then meet there without the
+/// lock. Any other event first *reclaims* the phase from the word (`reclaim(_:)`). A party
+/// that was spinning on the word when it was reclaimed is *away*: it has no continuation here
+/// yet and checks in under the lock (`consumerCheckIn`, `bodyCheckIn`); the machine never
+/// delegates while a party is away.
 struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
   typealias Consumer = UnsafeContinuation<CallOutcome<Element>, Never>
-  typealias BodyWaiter = UnsafeContinuation<YieldResumption<Sent>, Never>
+  /// The body's continuation at a yield: whoever resumes it first writes the resumption into
+  /// the storage's slot (a generic value the parked frames need not hold: see the storage).
+  typealias BodyWaiter = UnsafeContinuation<Void, Never>
   typealias Finalizer = @Sendable (AnyAsyncGenerator) -> Void
 
-  /// The call in flight: who waits for it and whether it is a `close()`.
+  /// The call in flight.
   struct Call {
-    let id: UInt64
+    /// The calling task, so a cancellation handler can recognise its own call.
+    var task: TaskIdentity
     let isClose: Bool
-    let consumer: Consumer
+    /// `nil` while the consumer is away.
+    var consumer: Consumer?
+    /// An outcome posted while the consumer was away.
+    var outcome: CallOutcome<Element>?
+  }
+
+  /// Where the body is while a call is in flight.
+  enum BodyProgress {
+    /// The body task is created but has not begun.
+    case starting
+    /// Running the body's own code.
+    case executing
+    /// Away at a yield; takes this resumption when it checks in.
+    case resuming(YieldResumption<Sent>)
+    /// At a yield, its outcome posted for an away consumer (`nil` while the body is away).
+    case atYield(BodyWaiter?)
+    /// Ended, its outcome posted for an away consumer.
+    case finished
   }
 
   private enum Phase {
     case created
-    case running(Call)
-    case suspended(BodyWaiter)
+    case running(Call, BodyProgress)
+    /// At a yield with no call in flight; `nil` while the body is away.
+    case suspended(BodyWaiter?)
+    /// The handoff word holds the phase.
+    case delegated
+    /// A prefetching iteration owns the generator; `bodyEnded` once the body returned or
+    /// threw (the iteration may still be delivering what it fetched).
+    case prefetching(bodyEnded: Bool)
+    /// The prefetching iteration ended early while the body ran: its next yield parks it
+    /// for the close that follows.
+    case prefetchEnding
     case closed
   }
 
@@ -48,7 +87,7 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
 
   // The body task, known once created; its identity, known once it runs.
   private var bodyTask: Task<Void, Never>?
-  private var bodyTaskID: UnsafeRawPointer?
+  private(set) var bodyTaskID: TaskIdentity = 0
   /// A cancellation to forward that found no task handle yet.
   private var bodyCancelPending = false
 
@@ -60,12 +99,11 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
   private var orphanCloses = 0
   private var abandoned = false
   private var closedObserver: (@Sendable () -> Void)?
-  private var observerToNotify: (@Sendable () -> Void)?
 
   var state: AsyncGeneratorState {
     switch phase {
     case .created: .created
-    case .running: .running
+    case .running, .delegated, .prefetching, .prefetchEnding: .running
     case .suspended: .suspended
     case .closed: .closed
     }
@@ -76,52 +114,68 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
     return false
   }
 
+  var isDelegated: Bool {
+    if case .delegated = phase { return true }
+    return false
+  }
+
   // MARK: Calls
 
   enum CallAction {
+    case none
     /// Answer the call at once.
     case resume(Consumer, CallOutcome<Element>)
+    /// A prefetching iteration ended early and the body is parked: close it as a
+    /// finalization does (through the kept finalizer, else the library's own task).
+    case finalizeAfterPrefetch
+    /// The body of a prefetching iteration ended: tell the ring.
+    case finishPrefetch((any Error)?)
+    /// An error nobody waits for: report it as finalization errors are.
+    case report(any Error)
     /// Create the body task (then report it with `bodyTaskCreated`).
     case startBody
-    /// Resume the parked body; cancel its task first when `cancel` is set.
-    case resumeBody(BodyWaiter, YieldResumption<Sent>, cancel: Task<Void, Never>?)
+    /// Resume the parked body.
+    case resumeBody(BodyWaiter, YieldResumption<Sent>)
   }
 
-  /// A consumer calls. `cancelled` says the caller is cancelled and forwards cancellation.
+  /// A consumer calls from `task`. `cancelled` says the caller is cancelled and forwards
+  /// cancellation. The second result is a body task to cancel.
   mutating func call(
-    _ call: GeneratorCall<Sent>, id: UInt64, consumer: Consumer, cancelled: Bool
-  ) -> CallAction {
+    _ call: GeneratorCall<Sent>, task: TaskIdentity, consumer: Consumer, cancelled: Bool
+  ) -> (CallAction, cancel: Task<Void, Never>?) {
     switch phase {
-    case .running:
-      return .resume(consumer, .failed(AsyncGeneratorError.alreadyRunning))
+    case .running, .delegated, .prefetching, .prefetchEnding:
+      return (.resume(consumer, .failed(AsyncGeneratorError.alreadyRunning)), nil)
 
     case .closed:
-      return .resume(consumer, .finished)
+      return (.resume(consumer, .finished), nil)
 
     case .created:
       switch call {
       case .next:
-        phase = .running(Call(id: id, isClose: false, consumer: consumer))
+        phase = .running(Call(task: task, isClose: false, consumer: consumer), .starting)
         bodyCancelPending = cancelled
-        return .startBody
+        return (.startBody, nil)
       case .send:
-        return .resume(consumer, .failed(AsyncGeneratorError.sendToJustStarted))
+        return (.resume(consumer, .failed(AsyncGeneratorError.sendToJustStarted)), nil)
       case .throwError(let error):
         becomeClosed()
-        return .resume(consumer, .failed(error))
+        return (.resume(consumer, .failed(error)), nil)
       case .close:
         becomeClosed()
-        return .resume(consumer, .finished)
+        return (.resume(consumer, .finished), nil)
       }
 
     case .suspended(let waiter):
       let resumption: YieldResumption<Sent>
       var cancel = cancelled
+      var isClose = false
       switch call {
       case .next: resumption = .value(nil)
       case .send(let value): resumption = .value(value)
       case .throwError(let error): resumption = .error(error)
       case .close:
+        isClose = true
         resumption = .error(GeneratorExit())
         if !objectAlive {
           orphanCloses += 1
@@ -132,19 +186,26 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
           }
         }
       }
-      let isClose = if case .close = call { true } else { false }
-      phase = .running(Call(id: id, isClose: isClose, consumer: consumer))
-      return .resumeBody(waiter, resumption, cancel: cancel ? cancelBody() : nil)
+      let call = Call(task: task, isClose: isClose, consumer: consumer)
+      let toCancel = cancel ? cancelBody() : nil
+      guard let waiter else {
+        phase = .running(call, .resuming(resumption))
+        return (.none, toCancel)
+      }
+      phase = .running(call, .executing)
+      return (.resumeBody(waiter, resumption), toCancel)
     }
   }
 
-  /// The caller of call `id` was cancelled: forward it if that call is still in flight.
-  mutating func callCancelled(id: UInt64) -> Task<Void, Never>? {
-    guard case .running(let call) = phase, call.id == id else { return nil }
+  /// The caller in `task` was cancelled: returns the body task to cancel if that task's call
+  /// is in flight.
+  mutating func callCancelled(task: TaskIdentity) -> Task<Void, Never>? {
+    guard case .running(let call, _) = phase, call.task == task else { return nil }
     return cancelBody()
   }
 
-  private mutating func cancelBody() -> Task<Void, Never>? {
+  /// The body task to cancel now, or `nil` after noting that it must be cancelled once known.
+  mutating func cancelBody() -> Task<Void, Never>? {
     guard let task = bodyTask else {
       bodyCancelPending = true
       return nil
@@ -152,63 +213,228 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
     return task
   }
 
+  /// The consumer of the call in flight was away and checks in, now waiting on `consumer`.
+  mutating func consumerCheckIn(_ consumer: Consumer, task: TaskIdentity) -> CallAction {
+    guard case .running(var call, let body) = phase, call.consumer == nil else {
+      return .resume(consumer, .failed(AsyncGeneratorError.alreadyRunning))
+    }
+    guard let outcome = call.outcome else {
+      call.consumer = consumer
+      call.task = task
+      phase = .running(call, body)
+      return .none
+    }
+    switch body {
+    case .finished: becomeClosed()
+    case .atYield(let waiter): phase = .suspended(waiter)
+    case .starting, .executing, .resuming: break
+    }
+    return .resume(consumer, outcome)
+  }
+
   // MARK: The body task
 
-  /// The body task exists; returns it when a cancellation is waiting for it.
+  /// The body task exists; returns it when a cancellation is waiting for it. (The flag
+  /// stays set: if the body begins before the caller gets to cancel it, `bodyStarted` has it
+  /// cancel itself first, so it never runs a line uncancelled.)
   mutating func bodyTaskCreated(_ task: Task<Void, Never>) -> Task<Void, Never>? {
     guard !isClosed else { return nil }
     bodyTask = task
-    guard bodyCancelPending else { return nil }
-    bodyCancelPending = false
-    return task
+    return bodyCancelPending ? task : nil
   }
 
   /// The body task begins; returns whether it must cancel itself before running the body.
-  mutating func bodyStarted(taskID: UnsafeRawPointer?) -> Bool {
+  mutating func bodyStarted(taskID: TaskIdentity) -> Bool {
     bodyTaskID = taskID
+    if case .running(let call, .starting) = phase { phase = .running(call, .executing) }
     defer { bodyCancelPending = false }
     return bodyCancelPending
   }
 
-  enum YieldAction {
-    /// Resume the yield at once (it throws).
-    case resumeBody(BodyWaiter, YieldResumption<Sent>)
-    /// The body is parked; answer the call in flight.
-    case resume(Consumer, CallOutcome<Element>)
-  }
-
   /// The body yields `element` from task `taskID` and parks on `waiter`.
   mutating func yield(
-    _ element: Element, waiter: BodyWaiter, taskID: UnsafeRawPointer?, cancelled: Bool
-  ) -> YieldAction {
-    guard case .running(let call) = phase, let bodyTaskID, bodyTaskID == taskID else {
+    _ element: Element, waiter: BodyWaiter, taskID: TaskIdentity, cancelled: Bool
+  ) -> CallAction {
+    if case .prefetchEnding = phase, bodyTaskID == taskID, taskID != 0 {
+      // The element was fetched ahead for an iteration that is gone: discard it and park
+      // the body here, for the close that `prefetchEnded` asked for.
+      phase = .suspended(waiter)
+      return .finalizeAfterPrefetch
+    }
+    guard case .running(let call, .executing) = phase, bodyTaskID == taskID, taskID != 0 else {
       return .resumeBody(waiter, .error(AsyncGeneratorError.yieldOutsideBody))
     }
     if abandoned { return .resumeBody(waiter, .error(GeneratorExit())) }
     if cancelled { return .resumeBody(waiter, .error(CancellationError())) }
-    phase = .suspended(waiter)
-    if call.isClose {
-      return .resume(call.consumer, .failed(AsyncGeneratorError.ignoredGeneratorExit))
+    let outcome: CallOutcome<Element> =
+      call.isClose ? .failed(AsyncGeneratorError.ignoredGeneratorExit) : .element(element)
+    guard let consumer = call.consumer else {
+      phase = .running(
+        Call(task: call.task, isClose: call.isClose, outcome: outcome), .atYield(waiter))
+      return .none
     }
-    return .resume(call.consumer, .element(element))
+    phase = .suspended(waiter)
+    return .resume(consumer, outcome)
+  }
+
+  /// The body was away at a yield and checks in, now waiting on `waiter`.
+  mutating func bodyCheckIn(_ waiter: BodyWaiter) -> CallAction {
+    if case .prefetching = phase, prefetchResumePending {
+      prefetchResumePending = false
+      return .resumeBody(waiter, .value(nil))
+    }
+    switch phase {
+    case .suspended(nil):
+      phase = .suspended(waiter)
+      return .none
+    case .running(let call, .resuming(let resumption)):
+      phase = .running(call, .executing)
+      return .resumeBody(waiter, resumption)
+    case .running(let call, .atYield(nil)):
+      phase = .running(call, .atYield(waiter))
+      return .none
+    default:
+      return .resumeBody(waiter, .error(AsyncGeneratorError.yieldOutsideBody))
+    }
   }
 
   /// The body returned (`nil`) or threw; returns who to tell and what.
-  mutating func bodyFinished(error: (any Error)?) -> (Consumer, CallOutcome<Element>)? {
+  mutating func bodyFinished(error: (any Error)?) -> CallAction {
     bodyTask = nil
-    bodyTaskID = nil
-    guard case .running(let call) = phase else {
+    bodyTaskID = 0
+    switch phase {
+    case .prefetching:
+      phase = .prefetching(bodyEnded: true)
+      return .finishPrefetch(error)
+    case .prefetchEnding:
       becomeClosed()
-      return nil
+      let quiet = error == nil || error is GeneratorExit || error is CancellationError
+      return quiet ? .none : .report(error ?? CancellationError())
+    case .running: break
+    case .created, .suspended, .delegated, .closed:
+      becomeClosed()
+      return .none
+    }
+    guard case .running(let call, _) = phase else { return .none }
+    let outcome: CallOutcome<Element>
+    if let error {
+      let closedCleanly =
+        call.isClose && (error is GeneratorExit || (abandoned && error is CancellationError))
+      outcome = closedCleanly ? .finished : .failed(error)
+    } else {
+      outcome = .finished
+    }
+    guard let consumer = call.consumer else {
+      phase = .running(Call(task: call.task, isClose: call.isClose, outcome: outcome), .finished)
+      return .none
     }
     becomeClosed()
-    guard let error else { return (call.consumer, .finished) }
-    if call.isClose
-      && (error is GeneratorExit || (abandoned && error is CancellationError))
-    {
-      return (call.consumer, .finished)
+    return .resume(consumer, outcome)
+  }
+
+  // MARK: Prefetching
+
+  enum PrefetchStart {
+    case startBody
+    case resumeBody(BodyWaiter)
+    /// The body is away; it takes `.value(nil)` when it checks in.
+    case bodyAway
+    case ended
+    case alreadyRunning
+  }
+
+  /// A prefetching iteration begins; the generator is its own until `prefetchEnded`.
+  mutating func beginPrefetch(cancelled: Bool) -> (PrefetchStart, cancel: Task<Void, Never>?) {
+    switch phase {
+    case .created:
+      phase = .prefetching(bodyEnded: false)
+      bodyCancelPending = cancelled
+      return (.startBody, nil)
+    case .suspended(let waiter):
+      phase = .prefetching(bodyEnded: false)
+      let cancel = cancelled ? cancelBody() : nil
+      guard let waiter else {
+        prefetchResumePending = true
+        return (.bodyAway, cancel)
+      }
+      return (.resumeBody(waiter), cancel)
+    case .closed:
+      return (.ended, nil)
+    case .running, .delegated, .prefetching, .prefetchEnding:
+      return (.alreadyRunning, nil)
     }
-    return (call.consumer, .failed(error))
+  }
+
+  /// A resumption owed to an away body when a prefetching iteration began.
+  private var prefetchResumePending = false
+
+  /// The prefetching iteration ended; `parkedProducer` is the body if it was parked on a
+  /// full ring.
+  mutating func prefetchEnded(parkedProducer: BodyWaiter?) -> CallAction {
+    guard case .prefetching(let bodyEnded) = phase else { return .none }
+    if bodyEnded {
+      becomeClosed()
+      return .none
+    }
+    guard let parkedProducer else {
+      phase = .prefetchEnding
+      return .none
+    }
+    phase = .suspended(parkedProducer)
+    return .finalizeAfterPrefetch
+  }
+
+  /// The finalizer to run for a close after a prefetching iteration (it stays kept).
+  var keptFinalizer: Finalizer? { finalizer }
+
+  // MARK: The handoff word
+
+  /// The phase as the handoff word held it when it was reclaimed.
+  enum HandoffSnapshot {
+    case atYield(BodyWaiter?)
+    case requested(YieldResumption<Sent>, consumer: Consumer?, task: TaskIdentity)
+    case running(consumer: Consumer?, task: TaskIdentity)
+    case delivered(Element, waiter: BodyWaiter?, task: TaskIdentity)
+  }
+
+  /// The storage took the phase back from the handoff word.
+  mutating func reclaim(_ snapshot: HandoffSnapshot) {
+    switch snapshot {
+    case .atYield(let waiter):
+      phase = .suspended(waiter)
+    case .requested(let resumption, let consumer, let task):
+      phase = .running(Call(task: task, isClose: false, consumer: consumer), .resuming(resumption))
+    case .running(let consumer, let task):
+      phase = .running(Call(task: task, isClose: false, consumer: consumer), .executing)
+    case .delivered(let element, let waiter, let task):
+      phase = .running(
+        Call(task: task, isClose: false, outcome: .element(element)), .atYield(waiter))
+    }
+  }
+
+  /// What the handoff word takes over.
+  enum Delegation {
+    /// The body parked at a yield, no call in flight.
+    case atYield(BodyWaiter)
+    /// A `next`/`send`/`throw` in flight, its consumer parked, the body executing.
+    case running(Consumer, task: TaskIdentity)
+  }
+
+  /// Hands the phase to the handoff word when it is one the word can hold: nobody away,
+  /// no close in flight, not abandoned.
+  mutating func delegate() -> Delegation? {
+    guard !abandoned else { return nil }
+    switch phase {
+    case .suspended(let waiter?):
+      phase = .delegated
+      return .atYield(waiter)
+    case .running(let call, .executing) where !call.isClose && call.outcome == nil:
+      guard let consumer = call.consumer else { return nil }
+      phase = .delegated
+      return .running(consumer, task: call.task)
+    default:
+      return nil
+    }
   }
 
   // MARK: Finalization
@@ -259,6 +485,8 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
   }
 
   /// The observer to call now that the generator has closed, once.
+  private(set) var observerToNotify: (@Sendable () -> Void)?
+
   mutating func takeObserverToNotify() -> (@Sendable () -> Void)? {
     defer { observerToNotify = nil }
     return observerToNotify

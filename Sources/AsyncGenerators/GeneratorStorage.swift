@@ -10,8 +10,9 @@ protocol GeneratorCore: AnyObject, Sendable {
   func observeClosing(_ observer: @escaping @Sendable () -> Void) -> Bool
 }
 
-/// One generator's shared state: the state machine under a lock, the body, and the
-/// actions the machine decides, performed after unlocking.
+/// One generator's shared state: the state machine under a lock, the body, the lock-free
+/// handoff (`GeneratorStorage+Handoff.swift`), and the actions the machine decides,
+/// performed after unlocking.
 final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, @unchecked Sendable
 {
   typealias Body =
@@ -24,7 +25,31 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   private var pendingBody: Body?
   /// A hint, read without the lock, that the hooks still have to be read.
   private let hooksPending = Atomic<Bool>(true)
-  private let callIDs = Atomic<UInt64>(0)
+
+  // The handoff (see `HandoffWord`): the word, and the slots its stages refer to.
+  let word = Atomic<Int>(HandoffWord.slow.rawValue)
+  /// Written by the body before `delivered`; read by the consumer or a reclaim in it.
+  var elementSlot: Element?
+  /// Written by a `send` in `claimed`; read by the body or a reclaim in `requestedSend`.
+  var sentSlot: Sent?
+  /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
+  /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
+  /// their readers: a stale value is never read.)
+  var consumerSlot: Machine.Consumer?
+  /// Written by the body before it sets the word's body-parked flag; valid while it is set.
+  var waiterSlot: Machine.BodyWaiter?
+  /// What the body's parked yield returns or throws: written by whoever resumes it, just
+  /// before resuming it, and taken by the body. Kept here rather than as the continuation's
+  /// value so the parked frames hold no generic value: the body task of a suspended
+  /// generator then fits in its first allocator slab (about a kilobyte less each).
+  var bodyResumption: YieldResumption<Sent>?
+  /// The task of the call in flight, set by the consumer that posted it.
+  let consumerTask = Atomic<TaskIdentity>(0)
+  /// The body's task while it runs, so a yield can tell it is in its own body.
+  let bodyTaskID = Atomic<TaskIdentity>(0)
+  /// The ring of the prefetching iteration, set before the word's `prefetching` stage.
+  var prefetchRing: PrefetchRing<Element, Sent>?
+  let spinning = SpinPolicy()
 
   init(body: @escaping Body) {
     pendingBody = body
@@ -35,7 +60,25 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   var state: AsyncGeneratorState {
-    lock.withLock { machine.state }
+    lock.withLock {
+      let word = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch word.stage {
+      case .slow, .prefetching: return machine.state
+      case .atYield: return .suspended
+      default: return .running
+      }
+    }
+  }
+
+  /// Runs `body` on the state machine under the lock, with the phase reclaimed from the
+  /// handoff word first and delegated back to it afterwards when possible.
+  func withMachine<R>(_ body: (inout Machine) -> R) -> R {
+    lock.lock()
+    defer { lock.unlock() }
+    reclaim()
+    let result = body(&machine)
+    if let delegation = machine.delegate() { delegate(delegation) }
+    return result
   }
 
   // MARK: Calls
@@ -45,66 +88,128 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   nonisolated(nonsending) func perform(
     _ call: GeneratorCall<Sent>, forwardsCancellation: Bool = true
   ) async -> CallOutcome<Element> {
-    let hooks = hooksPending.load(ordering: .relaxed) ? AsyncGeneratorHooks.current : nil
-    let id = callIDs.wrappingAdd(1, ordering: .relaxed).newValue
+    switch call {
+    case .next:
+      if let outcome = await handOff(nil, isSend: false) { return outcome }
+    case .send(let value):
+      if let outcome = await handOff(value, isSend: true) { return outcome }
+    case .throwError, .close:
+      break
+    }
+    let hooks = hooksToRead()
+    let task = currentTaskID()
     return await withTaskCancellationHandler {
       await withUnsafeContinuation { (consumer: Machine.Consumer) in
-        begin(call, id: id, consumer: consumer, hooks: hooks, forwards: forwardsCancellation)
+        begin(call, task: task, consumer: consumer, hooks: hooks, forwards: forwardsCancellation)
       }
     } onCancel: {
-      guard forwardsCancellation else { return }
-      lock.withLock { machine.callCancelled(id: id) }?.cancel()
+      if forwardsCancellation { cancelCall(of: task) }
     }
   }
 
   private func begin(
-    _ call: GeneratorCall<Sent>, id: UInt64, consumer: Machine.Consumer,
+    _ call: GeneratorCall<Sent>, task: TaskIdentity, consumer: Machine.Consumer,
     hooks: AsyncGeneratorHooks?, forwards: Bool
   ) {
     var isFirstCall = false
     var body: Body?
     var observer: (@Sendable () -> Void)?
-    let action = lock.withLock {
-      if hooksPending.load(ordering: .relaxed) {
-        isFirstCall = machine.initializeHooks(finalizer: hooks?.finalizer)
-        hooksPending.store(false, ordering: .relaxed)
-      }
+    let (action, cancel) = withMachine { machine in
+      isFirstCall = readHooks(&machine, hooks)
       // Read under the lock, so a cancellation racing with this call is never lost.
       let cancelled = forwards && Task.isCancelled
-      let action = machine.call(call, id: id, consumer: consumer, cancelled: cancelled)
-      if case .startBody = action { body = pendingBody }
+      let decision = machine.call(call, task: task, consumer: consumer, cancelled: cancelled)
+      if case .startBody = decision.0 { body = takePendingBody() }
       if machine.isClosed { pendingBody = nil }
       observer = machine.takeObserverToNotify()
-      return action
+      return decision
     }
-    if isFirstCall, let firstIteration = hooks?.firstIteration {
-      firstIteration(AnyAsyncGenerator(core: self))
-    }
+    if isFirstCall { hooks?.firstIteration?(AnyAsyncGenerator(core: self)) }
     observer?()
+    cancel?.cancel()
+    if case .startBody = action, let body {
+      startBody(body)
+    } else {
+      perform(action)
+    }
+  }
+
+  /// The hooks the first call reads: `AsyncGeneratorHooks.current` while they are pending.
+  func hooksToRead() -> AsyncGeneratorHooks? {
+    hooksPending.load(ordering: .relaxed) ? AsyncGeneratorHooks.current : nil
+  }
+
+  /// Under the lock: a first call keeps `hooks`' finalizer; returns whether this is it.
+  func readHooks(_ machine: inout Machine, _ hooks: AsyncGeneratorHooks?) -> Bool {
+    guard hooksPending.load(ordering: .relaxed) else { return false }
+    hooksPending.store(false, ordering: .relaxed)
+    return machine.initializeHooks(finalizer: hooks?.finalizer)
+  }
+
+  /// Takes the body to start (under the lock).
+  func takePendingBody() -> Body? {
+    defer { pendingBody = nil }
+    return pendingBody
+  }
+
+  /// Forwards the cancellation of `task`'s caller to the body, if that call is in flight.
+  func cancelCall(of task: TaskIdentity) {
+    let toCancel: Task<Void, Never>? = lock.withLock {
+      let word = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch word.stage {
+      case .slow:
+        return machine.callCancelled(task: task)
+      case .requestedNext, .requestedSend, .running:
+        return consumerTask.load(ordering: .relaxed) == task ? machine.cancelBody() : nil
+      case .atYield, .claimed, .delivered, .prefetching:
+        return nil
+      }
+    }
+    toCancel?.cancel()
+  }
+
+  /// Resumes the body's parked yield with `resumption`.
+  func resumeBody(_ waiter: Machine.BodyWaiter, _ resumption: YieldResumption<Sent>) {
+    bodyResumption = resumption
+    waiter.resume()
+  }
+
+  /// Performs what the state machine decided (after the lock is released).
+  func perform(_ action: Machine.CallAction) {
     switch action {
-    case .resume(let consumer, let outcome):
-      consumer.resume(returning: outcome)
-    case .startBody:
-      if let body { startBody(body) }
-    case .resumeBody(let waiter, let resumption, let cancel):
-      cancel?.cancel()
-      waiter.resume(returning: resumption)
+    case .none, .startBody: break
+    case .resume(let consumer, let outcome): consumer.resume(returning: outcome)
+    case .resumeBody(let waiter, let resumption): resumeBody(waiter, resumption)
+    case .finalizeAfterPrefetch:
+      if let finalizer = withMachine({ machine -> Machine.Finalizer? in
+        guard let finalizer = machine.keptFinalizer else { return nil }
+        machine.handleCreated()
+        return finalizer
+      }) {
+        finalizer(AnyAsyncGenerator(core: self, counted: true))
+      } else {
+        finalizeDetached()
+      }
+    case .finishPrefetch(let error): prefetchRing?.finish(throwing: error)
+    case .report(let error): AsyncGeneratorHooks.uncaughtErrorHandler(error)
     }
   }
 
   // MARK: The body
 
-  private func startBody(_ body: @escaping Body) {
+  func startBody(_ body: @escaping Body) {
     GeneratorDiagnostics.bodyTaskStarted()
     let task = Task(executorPreference: currentTaskExecutor()) { [self] in
       await runBody(body)
     }
-    lock.withLock { machine.bodyTaskCreated(task) }?.cancel()
+    withMachine { $0.bodyTaskCreated(task) }?.cancel()
   }
 
   private func runBody(_ body: Body) async {
     let id = currentTaskID()
-    if lock.withLock({ machine.bodyStarted(taskID: id) }) {
+    spinning.bodyExecutor.store(executorKey(isolation: body.isolation), ordering: .relaxed)
+    bodyTaskID.store(id, ordering: .relaxed)
+    if withMachine({ $0.bodyStarted(taskID: id) }) {
       withUnsafeCurrentTask { $0?.cancel() }
     }
     var failure: (any Error)?
@@ -113,30 +218,16 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     } catch {
       failure = error
     }
+    bodyTaskID.store(0, ordering: .relaxed)
     var observer: (@Sendable () -> Void)?
-    let answer = lock.withLock {
-      let answer = machine.bodyFinished(error: failure)
+    let action = withMachine { machine in
+      let action = machine.bodyFinished(error: failure)
       observer = machine.takeObserverToNotify()
-      return answer
+      return action
     }
     GeneratorDiagnostics.bodyTaskEnded()
     observer?()
-    if let (consumer, outcome) = answer { consumer.resume(returning: outcome) }
-  }
-
-  /// The body yields `element`: answers the call in flight, then parks until the next call.
-  nonisolated(nonsending) func yield(_ element: Element) async -> YieldResumption<Sent> {
-    let id = currentTaskID()
-    let cancelled = Task.isCancelled
-    return await withUnsafeContinuation { (waiter: Machine.BodyWaiter) in
-      let action = lock.withLock {
-        machine.yield(element, waiter: waiter, taskID: id, cancelled: cancelled)
-      }
-      switch action {
-      case .resumeBody(let waiter, let resumption): waiter.resume(returning: resumption)
-      case .resume(let consumer, let outcome): consumer.resume(returning: outcome)
-      }
-    }
+    perform(action)
   }
 
   // MARK: Finalization
@@ -150,7 +241,7 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
 
   /// The `AsyncGenerator` object went away.
   func objectDropped() {
-    switch lock.withLock({ machine.objectDropped() }) {
+    switch withMachine({ $0.objectDropped() }) {
     case .none: break
     case .callFinalizer(let finalizer):
       // The machine counted this handle already.
@@ -165,24 +256,95 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   func handleDropped() {
-    if lock.withLock({ machine.handleDropped() }) { finalizeDetached() }
+    if withMachine({ $0.handleDropped() }) { finalizeDetached() }
   }
 
   func observeClosing(_ observer: @escaping @Sendable () -> Void) -> Bool {
-    lock.withLock { machine.observeClosing(observer) }
+    withMachine { $0.observeClosing(observer) }
   }
 
   /// The library's own finalization: close in a task of its own, reporting errors.
-  private func finalizeDetached() {
+  func finalizeDetached() {
     Task.detached { [self] in
       await AnyAsyncGenerator.finalize(self) { AsyncGeneratorHooks.uncaughtErrorHandler($0) }
     }
   }
+
+  // MARK: Reclaiming and delegating the phase (under the lock)
+
+  /// Takes the phase back from the handoff word, if it holds it.
+  private func reclaim() {
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .slow, .prefetching:
+        return
+      case .claimed:
+        continue  // A send is writing its slot; it publishes in an instant.
+      case .atYield, .requestedNext, .requestedSend, .running, .delivered:
+        guard exchange(current, .slow) else { continue }
+        machine.reclaim(snapshot(of: current))
+        return
+      }
+    }
+  }
+
+  private func snapshot(of word: HandoffWord) -> Machine.HandoffSnapshot {
+    let consumer = word.isConsumerParked ? consumerSlot : nil
+    let waiter = word.isBodyParked ? waiterSlot : nil
+    let task = consumerTask.load(ordering: .relaxed)
+    switch word.stage {
+    case .requestedNext:
+      return .requested(.value(nil), consumer: consumer, task: task)
+    case .requestedSend:
+      return .requested(.value(sentSlot), consumer: consumer, task: task)
+    case .delivered:
+      if let element = elementSlot { return .delivered(element, waiter: waiter, task: task) }
+      return .running(consumer: consumer, task: task)
+    case .running:
+      return .running(consumer: consumer, task: task)
+    case .slow, .atYield, .claimed, .prefetching:
+      return .atYield(waiter)
+    }
+  }
+
+  private func delegate(_ delegation: Machine.Delegation) {
+    switch delegation {
+    case .atYield(let waiter):
+      waiterSlot = waiter
+      word.store(HandoffWord(.atYield, bodyParked: true).rawValue, ordering: .releasing)
+    case .running(let consumer, let task):
+      consumerSlot = consumer
+      consumerTask.store(task, ordering: .relaxed)
+      word.store(HandoffWord(.running, consumerParked: true).rawValue, ordering: .releasing)
+    }
+  }
+
+  /// Moves the word from `expected` to `desired`; false if it was no longer `expected`.
+  @inline(__always)
+  func exchange(_ expected: HandoffWord, _ desired: HandoffWord) -> Bool {
+    word.compareExchange(
+      expected: expected.rawValue, desired: desired.rawValue, ordering: .acquiringAndReleasing
+    ).exchanged
+  }
+
+  /// The consumer, away when the phase was reclaimed, checks in to wait on `consumer`.
+  func consumerCheckIn(_ consumer: Machine.Consumer, task: TaskIdentity) {
+    perform(withMachine { $0.consumerCheckIn(consumer, task: task) })
+  }
+
+  /// The body, away at a yield when the phase was reclaimed, checks in to wait on `waiter`.
+  func bodyCheckIn(_ waiter: Machine.BodyWaiter) {
+    perform(withMachine { $0.bodyCheckIn(waiter) })
+  }
 }
 
-/// The identity of the current task, used to recognise the body's own task.
-private func currentTaskID() -> UnsafeRawPointer? {
-  withUnsafeCurrentTask { task in task.map { unsafeBitCast($0, to: UnsafeRawPointer.self) } }
+/// The identity of the current task, used to recognise the body's own task and each call.
+@inline(__always)
+func currentTaskID() -> TaskIdentity {
+  withUnsafeCurrentTask { task in
+    task.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) } ?? 0
+  }
 }
 
 /// The current task's executor preference, which `Task {}` does not inherit by itself.

@@ -1,0 +1,277 @@
+/// The lock-free element handoff: `next`/`send` and `yield` meet on the handoff word while
+/// the state machine has delegated the phase to it, spinning briefly before parking.
+extension GeneratorStorage {
+  // MARK: Consumer side
+
+  /// Posts a `next` (`isSend` false) or `send(sent)` on the handoff word and waits for its
+  /// outcome; `nil` when the word does not hold the phase (take the state machine's path).
+  nonisolated(nonsending) func handOff(_ sent: Sent?, isSend: Bool) async -> CallOutcome<Element>? {
+    guard !Task.isCancelled else { return nil }
+    let task = currentTaskID()
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .slow, .prefetching:
+        return nil
+      case .claimed, .requestedNext, .requestedSend, .running, .delivered:
+        return .failed(AsyncGeneratorError.alreadyRunning)
+      case .atYield where current.isBodyParked:
+        guard let waiter = waiterSlot, exchange(current, HandoffWord(.running)) else { continue }
+        consumerTask.store(task, ordering: .relaxed)
+        resumeBody(waiter, .value(sent))
+        // The body needs a thread woken before it can answer: waiting for that by spinning
+        // would only burn this core, so park at once.
+        return await parkConsumer(task: task, forwarded: false)
+      case .atYield where isSend:
+        guard exchange(current, HandoffWord(.claimed)) else { continue }
+        sentSlot = sent
+        consumerTask.store(task, ordering: .relaxed)
+        word.store(HandoffWord(.requestedSend).rawValue, ordering: .releasing)
+      case .atYield:
+        guard exchange(current, HandoffWord(.requestedNext)) else { continue }
+        consumerTask.store(task, ordering: .relaxed)
+      }
+      return await awaitOutcome(task: task, executor: executorKey(isolation: #isolation))
+    }
+  }
+
+  /// Waits for the body to answer the call in flight: spins, then parks.
+  nonisolated(nonsending) private func awaitOutcome(task: TaskIdentity, executor: UInt) async
+    -> CallOutcome<Element>
+  {
+    var spins = spinning.consumerBudget(executor: executor)
+    var forwarded = false
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .delivered:
+        if let outcome = takeDelivered(current) {
+          spinning.consumerSucceeded()
+          return outcome
+        }
+      case .requestedNext, .requestedSend, .running, .claimed, .atYield:
+        guard spins <= 0 else {
+          spins -= 1
+          if spins & 255 == 0, !forwarded, Task.isCancelled {
+            forwarded = true
+            cancelCall(of: task)
+          }
+          continue
+        }
+        spinning.consumerParked()
+        return await parkConsumer(task: task, forwarded: forwarded)
+      case .slow, .prefetching:
+        return await parkConsumer(task: task, forwarded: forwarded)
+      }
+    }
+  }
+
+  /// Takes the delivered element and leaves the body at its yield; `nil` if the word moved.
+  private func takeDelivered(_ current: HandoffWord) -> CallOutcome<Element>? {
+    // The body does not write the slot again before this call returns, so a copy taken
+    // before the exchange is the element, and a reclaim that wins reads the same one.
+    guard let element = elementSlot, exchange(current, current.with(.atYield)) else { return nil }
+    return .element(element)
+  }
+
+  /// Parks the consumer: on the word while it holds the phase, else with the state machine.
+  nonisolated(nonsending) private func parkConsumer(task: TaskIdentity, forwarded: Bool) async
+    -> CallOutcome<Element>
+  {
+    await withTaskCancellationHandler {
+      await withUnsafeContinuation { (consumer: Machine.Consumer) in
+        consumerSlot = consumer
+        while true {
+          let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+          switch current.stage {
+          case .requestedNext, .requestedSend, .running:
+            if exchange(current, current.settingConsumerParked()) { return }
+          case .delivered:
+            if let outcome = takeDelivered(current) { return consumer.resume(returning: outcome) }
+          case .slow, .atYield, .prefetching:
+            // Only `slow` can hold while this call is in flight; the machine sorts it out.
+            return consumerCheckIn(consumer, task: task)
+          case .claimed:
+            continue
+          }
+        }
+      }
+    } onCancel: {
+      if !forwarded { cancelCall(of: task) }
+    }
+  }
+
+  // MARK: Body side
+  //
+  // One async function with synchronous helpers: every frame on the path to a parked yield
+  // lives in the body task's allocator, and a parked task whose frames fit its first slab
+  // costs a kilobyte less (see PERFORMANCE-NOTES.md, memory).
+
+  /// The body yields `element`: answers the call in flight and waits for the next one.
+  /// What the yield returns or throws is then in `bodyResumption` (`takeBodyResumption()`).
+  nonisolated(nonsending) func yield(_ element: Element) async {
+    let taskID = currentTaskID()
+    guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else {
+      // Another task (an escaped Yield, a child task): it may not yield, and may not touch
+      // the body's slots either.
+      return
+    }
+    switch post(element) {
+    case .posted:
+      if !spinForRequest() { await withUnsafeContinuation { parkBody($0) } }
+    case .answered:
+      break
+    case .ring:
+      await yieldIntoRing(element)
+    case .notOnWord:
+      await yieldToMachine(element, taskID: taskID)
+    }
+  }
+
+  // The rarer paths live in functions of their own, so that their locals do not widen the
+  // frame of every parked yield.
+
+  /// A prefetching iteration owns the generator: push, waiting while the ring is full.
+  nonisolated(nonsending) private func yieldIntoRing(_ element: Element) async {
+    while let ring = prefetchRing, !pushIntoRing(element, ring) {
+      await withUnsafeContinuation { ring.parkProducer($0) }
+      // Woken for room in the ring, unless the iteration has ended since: then this is the
+      // state machine's answer (the element, fetched ahead, is dropped).
+      if !isPrefetching { break }
+    }
+  }
+
+  /// The state machine holds the phase: yield through it.
+  nonisolated(nonsending) private func yieldToMachine(_ element: Element, taskID: TaskIdentity)
+    async
+  {
+    let cancelled = Task.isCancelled
+    await withUnsafeContinuation { (waiter: Machine.BodyWaiter) in
+      perform(
+        withMachine { $0.yield(element, waiter: waiter, taskID: taskID, cancelled: cancelled) })
+    }
+  }
+
+  /// What the body's last yield returns or throws; for another task, `yieldOutsideBody`.
+  func takeBodyResumption() -> YieldResumption<Sent> {
+    let taskID = currentTaskID()
+    guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else {
+      return .error(AsyncGeneratorError.yieldOutsideBody)
+    }
+    // Resumed: the element and sent slots are not read again before the next yield.
+    elementSlot = nil
+    sentSlot = nil
+    defer { bodyResumption = nil }
+    return bodyResumption ?? .value(nil)
+  }
+
+  /// Pushes into the ring; true when the yield is answered (pushed, or the body is
+  /// cancelled, or the iteration is over).
+  private func pushIntoRing(_ element: Element, _ ring: PrefetchRing<Element, Sent>) -> Bool {
+    guard isPrefetching else { return true }
+    if Task.isCancelled {
+      bodyResumption = .error(CancellationError())
+      return true
+    }
+    guard ring.push(element) else { return false }
+    bodyResumption = .value(nil)
+    return true
+  }
+
+  private var isPrefetching: Bool {
+    HandoffWord(rawValue: word.load(ordering: .acquiring)).stage == .prefetching
+  }
+
+  private enum Post {
+    /// Delivered on the word: now wait for the next call.
+    case posted
+    /// The yield is over at once (its resumption is in the slot).
+    case answered
+    /// A prefetching iteration owns the generator.
+    case ring
+    /// The state machine holds the phase.
+    case notOnWord
+  }
+
+  /// Delivers `element` to the call in flight on the handoff word.
+  private func post(_ element: Element) -> Post {
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .running:
+        if Task.isCancelled {
+          bodyResumption = .error(CancellationError())
+          return .answered
+        }
+        if current.isConsumerParked {
+          // Copied before the exchange: once it succeeds, the next call may reuse the slot.
+          guard let consumer = consumerSlot, exchange(current, HandoffWord(.atYield)) else {
+            continue
+          }
+          consumer.resume(returning: .element(element))
+        } else {
+          elementSlot = element
+          guard exchange(current, HandoffWord(.delivered)) else { continue }
+        }
+        return .posted
+      case .prefetching:
+        return prefetchRing == nil ? .notOnWord : .ring
+      case .slow, .atYield, .requestedNext, .requestedSend, .claimed, .delivered:
+        return .notOnWord
+      }
+    }
+  }
+
+  /// Spins at a yield for the next call, within the spin budget; false if none came.
+  private func spinForRequest() -> Bool {
+    var spins = spinning.bodyBudget()
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .requestedNext, .requestedSend:
+        if takeRequest(current) {
+          spinning.bodySucceeded()
+          return true
+        }
+      case .atYield, .delivered, .claimed, .running:
+        guard spins <= 0 else {
+          spins -= 1
+          continue
+        }
+        spinning.bodyParked()
+        return false
+      case .slow, .prefetching:
+        return false
+      }
+    }
+  }
+
+  /// Takes the posted request into the resumption slot, the body now running; false if the
+  /// word moved.
+  private func takeRequest(_ current: HandoffWord) -> Bool {
+    let sent = current.stage == .requestedSend ? sentSlot : nil
+    guard exchange(current, current.with(.running)) else { return false }
+    bodyResumption = .value(sent)
+    return true
+  }
+
+  /// Parks the body at its yield on `waiter`: on the word while it holds the phase, else
+  /// with the state machine.
+  private func parkBody(_ waiter: Machine.BodyWaiter) {
+    waiterSlot = waiter
+    while true {
+      let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
+      switch current.stage {
+      case .atYield, .delivered:
+        if exchange(current, current.settingBodyParked()) { return }
+      case .requestedNext, .requestedSend:
+        if takeRequest(current) { return waiter.resume() }
+      case .slow, .running, .prefetching:
+        // Check in with the machine (`running` cannot hold while the body is at a yield).
+        return bodyCheckIn(waiter)
+      case .claimed:
+        continue
+      }
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/// The lock-free handoff's state, packed in one atomic word.
+///
+/// While the state machine has delegated the phase (see `GeneratorStateMachine`), this word
+/// is the whole truth about where the element handoff is; the storage's slots hold what it
+/// refers to. `slow` means the state machine holds the phase, under the lock.
+///
+/// The low three bits say where the handoff is; two flags say who is parked, with its
+/// continuation in the storage's slot. Whoever clears a parked flag with a successful
+/// compare-and-exchange resumes that continuation: that is what makes every continuation
+/// resumed exactly once.
+struct HandoffWord: Equatable {
+  var rawValue: Int
+
+  enum Stage: Int {
+    /// The state machine holds the phase.
+    case slow = 0
+    /// The body is at a yield; no call is in flight.
+    case atYield = 1
+    /// A `next()` is posted; the body has not taken it.
+    case requestedNext = 2
+    /// A `send(_:)` is posted, its value in the sent slot; the body has not taken it.
+    case requestedSend = 3
+    /// A `send(_:)` has claimed the word and is writing the sent slot (an instant).
+    case claimed = 4
+    /// The body runs for the call in flight.
+    case running = 5
+    /// The body yielded, its element in the element slot; the consumer has not taken it.
+    case delivered = 6
+    /// A prefetching iteration owns the generator: yields go to its ring. The state machine
+    /// holds the phase (this stage is never reclaimed).
+    case prefetching = 7
+  }
+
+  static let bodyParked = 0b1000
+  static let consumerParked = 0b1_0000
+  private static let stageMask = 0b111
+
+  init(rawValue: Int) {
+    self.rawValue = rawValue
+  }
+
+  init(_ stage: Stage, bodyParked: Bool = false, consumerParked: Bool = false) {
+    rawValue =
+      stage.rawValue | (bodyParked ? Self.bodyParked : 0)
+      | (consumerParked ? Self.consumerParked : 0)
+  }
+
+  static let slow = HandoffWord(.slow)
+
+  var stage: Stage {
+    Stage(rawValue: rawValue & Self.stageMask) ?? .slow
+  }
+
+  var isBodyParked: Bool { rawValue & Self.bodyParked != 0 }
+  var isConsumerParked: Bool { rawValue & Self.consumerParked != 0 }
+
+  /// The same parked flags at another stage.
+  func with(_ stage: Stage) -> HandoffWord {
+    HandoffWord(rawValue: (rawValue & ~Self.stageMask) | stage.rawValue)
+  }
+
+  func settingBodyParked() -> HandoffWord { HandoffWord(rawValue: rawValue | Self.bodyParked) }
+  func settingConsumerParked() -> HandoffWord {
+    HandoffWord(rawValue: rawValue | Self.consumerParked)
+  }
+}

@@ -1,0 +1,113 @@
+extension AsyncGenerator {
+  /// An asynchronous sequence over the same elements that lets the body run up to `count`
+  /// elements ahead of the consumer (`count < 1` counts as 1).
+  ///
+  /// A lazy generator hands each element over when it is asked for, which costs a meeting of
+  /// two tasks per element. Prefetching lets the body fill a buffer while the consumer works,
+  /// so a stream of small elements costs a fraction of that. Use it when the body's work is
+  /// free of side effects that must wait for the consumer (a large query, a file, a
+  /// computation), not when laziness matters (a body that must not run before it is asked).
+  ///
+  /// From the iterator's first `next()` until the iteration ends, the generator counts as
+  /// `running`: direct calls, and a second prefetching iteration, throw
+  /// ``AsyncGeneratorError/alreadyRunning``. It is for iteration only (no `send`/`throw`).
+  /// Ending the iteration early (`break`, or dropping the iterator) closes the generator,
+  /// discarding the elements fetched ahead; errors from that close go where finalization
+  /// errors go (the kept finalizer's path, else ``AsyncGeneratorHooks/uncaughtErrorHandler``).
+  /// After the body has returned, ``state`` stays `running` until the iterator has delivered
+  /// the buffered elements and the end.
+  ///
+  /// ```swift
+  /// for try await row in rows(of: table).prefetching(64) { total += row.amount }
+  /// ```
+  public func prefetching(_ count: Int) -> Prefetching {
+    Prefetching(generator: self, count: Swift.max(1, count))
+  }
+
+  /// The sequence ``AsyncGenerator/prefetching(_:)`` returns.
+  public struct Prefetching: AsyncSequence, Sendable {
+    /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
+    public typealias Failure = any Error
+
+    let generator: AsyncGenerator
+    let count: Int
+
+    /// Returns an iterator; its first `next()` starts the prefetching iteration.
+    public func makeAsyncIterator() -> AsyncIterator {
+      AsyncIterator(session: PrefetchSession(generator: generator, capacity: count))
+    }
+
+    /// Iterates a prefetching generator.
+    public struct AsyncIterator: AsyncIteratorProtocol {
+      /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
+      public typealias Failure = any Error
+
+      let session: PrefetchSession<Element, Sent>
+
+      /// The next element, or `nil` at the end.
+      nonisolated(nonsending) public mutating func next() async throws -> Element? {
+        try await session.next()
+      }
+
+      /// The next element, or `nil` at the end, on `actor`'s executor.
+      public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
+        try await session.next()
+      }
+    }
+  }
+}
+
+/// One prefetching iteration: begins at its first `next()`, ends at the end of the elements
+/// or when the iterator goes away.
+final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Sendable {
+  private enum Progress { case notStarted, iterating, ended }
+
+  private let generator: AsyncGenerator<Element, Sent>
+  private let ring: PrefetchRing<Element, Sent>
+  // Touched only by the iterating task (an iterator is not shared), and by deinit.
+  private var progress = Progress.notStarted
+
+  init(generator: AsyncGenerator<Element, Sent>, capacity: Int) {
+    self.generator = generator
+    ring = PrefetchRing(capacity: capacity)
+  }
+
+  deinit {
+    if case .iterating = progress { generator.storage.endPrefetch(ring, completed: false) }
+  }
+
+  nonisolated(nonsending) func next() async throws -> Element? {
+    switch progress {
+    case .ended: return nil
+    case .notStarted:
+      guard try await generator.storage.beginPrefetch(ring) else {
+        progress = .ended
+        return nil
+      }
+      progress = .iterating
+    case .iterating: break
+    }
+    var idle = 0
+    while true {
+      switch ring.pop() {
+      case .element(let element):
+        return element
+      case .finished(let error):
+        progress = .ended
+        generator.storage.endPrefetch(ring, completed: true)
+        if let error { throw error }
+        return nil
+      case .empty:
+        // Re-reading the producer's index at once would bounce its cache line: back off.
+        idle += 1
+        if idle < 64 { continue }
+        await withTaskCancellationHandler {
+          await withUnsafeContinuation { ring.parkConsumer($0) }
+        } onCancel: {
+          generator.storage.cancelPrefetchingBody()
+        }
+        idle = 0
+      }
+    }
+  }
+}
