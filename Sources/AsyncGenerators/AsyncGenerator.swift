@@ -19,7 +19,7 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
   public typealias Failure = any Error
 
-  let storage: GeneratorStorage<Element, Sent>
+  @usableFromInline let storage: GeneratorStorage<Element, Sent>
 
   /// Creates a generator whose body runs, from the first ``next()``, with the isolation of
   /// `body` (for example `AsyncGenerator { @MainActor yield in ... }`).
@@ -33,15 +33,19 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
 
   /// Resumes the body and returns the next element, or `nil` once the body has returned
   /// (Python's `__anext__`). The pending `yield` returns `nil`.
+  @inlinable
   nonisolated(nonsending) public func next() async throws -> Element? {
-    try await storage.perform(.next).element()
+    if let outcome = await storage.handOff(nil, isSend: false) { return try outcome.element() }
+    return try await storage.perform(.next).element()
   }
 
   /// Resumes the body so that the pending `yield` returns `value`, and returns the next
   /// element (Python's `asend`). Throws ``AsyncGeneratorError/sendToJustStarted`` before the
   /// body has started.
+  @inlinable
   nonisolated(nonsending) public func send(_ value: Sent) async throws -> Element? {
-    try await storage.perform(.send(value)).element()
+    if let outcome = await storage.handOff(value, isSend: true) { return try outcome.element() }
+    return try await storage.perform(.send(value)).element()
   }
 
   /// Throws `error` at the pending `yield` (Python's `athrow`). Returns the element the
@@ -95,14 +99,21 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
     /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
     public typealias Failure = any Error
 
-    let generator: AsyncGenerator
+    @usableFromInline let generator: AsyncGenerator
+
+    @usableFromInline
+    init(generator: AsyncGenerator) {
+      self.generator = generator
+    }
 
     /// The generator's next element, or `nil` at its end.
+    @inlinable
     nonisolated(nonsending) public mutating func next() async throws -> Element? {
       try await generator.next()
     }
 
     /// The generator's next element, or `nil` at its end, on `actor`'s executor.
+    @inlinable
     public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
       try await generator.next()
     }
@@ -117,13 +128,14 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   /// is then not delivered). It works only in its own body's task; elsewhere it throws
   /// ``AsyncGeneratorError/yieldOutsideBody``.
   public struct Yield: Sendable {
-    let storage: GeneratorStorage<Element, Sent>
+    @usableFromInline let storage: GeneratorStorage<Element, Sent>
 
     /// Yields `value` to the consumer and waits for the next call.
     @discardableResult
+    @inlinable
     nonisolated(nonsending) public func callAsFunction(_ value: Element) async throws -> Sent? {
-      await storage.yield(value)
-      switch storage.takeBodyResumption() {
+      let isBody = await storage.yield(value)
+      switch storage.takeBodyResumption(isBody: isBody) {
       case .value(let sent): return sent
       case .error(let error): throw error
       }
@@ -133,6 +145,7 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
 
 extension CallOutcome {
   /// The outcome as `next`, `send` and `throw` report it.
+  @inlinable
   func element() throws -> Element? {
     switch self {
     case .element(let element): return element

@@ -1,4 +1,5 @@
 /// The kinds of call a consumer makes on a generator.
+@usableFromInline
 enum GeneratorCall<Sent: Sendable>: Sendable {
   case next
   case send(Sent)
@@ -7,12 +8,14 @@ enum GeneratorCall<Sent: Sendable>: Sendable {
 }
 
 /// What a parked `yield` returns (`value`) or throws (`error`) when the body is resumed.
+@usableFromInline
 enum YieldResumption<Sent: Sendable>: Sendable {
   case value(Sent?)
   case error(any Error)
 }
 
 /// How a consumer's call ends: an element, the end (`nil`, or a normal `close()`), or an error.
+@usableFromInline
 enum CallOutcome<Element: Sendable>: Sendable {
   case element(Element)
   case finished

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// The lock-free element handoff: `next`/`send` and `yield` meet on the handoff word while
 /// the state machine has delegated the phase to it, spinning briefly before parking.
 extension GeneratorStorage {
@@ -5,9 +7,9 @@ extension GeneratorStorage {
 
   /// Posts a `next` (`isSend` false) or `send(sent)` on the handoff word and waits for its
   /// outcome; `nil` when the word does not hold the phase (take the state machine's path).
+  @inlinable
   nonisolated(nonsending) func handOff(_ sent: Sent?, isSend: Bool) async -> CallOutcome<Element>? {
     guard !Task.isCancelled else { return nil }
-    let task = currentTaskID()
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
@@ -17,29 +19,27 @@ extension GeneratorStorage {
         return .failed(AsyncGeneratorError.alreadyRunning)
       case .atYield where current.isBodyParked:
         guard let waiter = waiterSlot, exchange(current, HandoffWord(.running)) else { continue }
-        consumerTask.store(task, ordering: .relaxed)
         resumeBody(waiter, .value(sent))
         // The body needs a thread woken before it can answer: waiting for that by spinning
         // would only burn this core, so park at once.
-        return await parkConsumer(task: task, forwarded: false)
+        return await parkConsumer(forwarded: false)
       case .atYield where isSend:
         guard exchange(current, HandoffWord(.claimed)) else { continue }
         sentSlot = sent
-        consumerTask.store(task, ordering: .relaxed)
         word.store(HandoffWord(.requestedSend).rawValue, ordering: .releasing)
       case .atYield:
         guard exchange(current, HandoffWord(.requestedNext)) else { continue }
-        consumerTask.store(task, ordering: .relaxed)
       }
-      return await awaitOutcome(task: task, executor: executorKey(isolation: #isolation))
+      return await awaitOutcome(isolation: #isolation)
     }
   }
 
   /// Waits for the body to answer the call in flight: spins, then parks.
-  nonisolated(nonsending) private func awaitOutcome(task: TaskIdentity, executor: UInt) async
+  @inlinable
+  nonisolated(nonsending) func awaitOutcome(isolation: (any Actor)?) async
     -> CallOutcome<Element>
   {
-    var spins = spinning.consumerBudget(executor: executor)
+    var spins = spinning.consumerBudget(isolation: isolation)
     var forwarded = false
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -54,20 +54,21 @@ extension GeneratorStorage {
           spins -= 1
           if spins & 255 == 0, !forwarded, Task.isCancelled {
             forwarded = true
-            cancelCall(of: task)
+            cancelCall(of: currentTaskID())
           }
           continue
         }
         spinning.consumerParked()
-        return await parkConsumer(task: task, forwarded: forwarded)
+        return await parkConsumer(forwarded: forwarded)
       case .slow, .prefetching:
-        return await parkConsumer(task: task, forwarded: forwarded)
+        return await parkConsumer(forwarded: forwarded)
       }
     }
   }
 
   /// Takes the delivered element and leaves the body at its yield; `nil` if the word moved.
-  private func takeDelivered(_ current: HandoffWord) -> CallOutcome<Element>? {
+  @inlinable
+  func takeDelivered(_ current: HandoffWord) -> CallOutcome<Element>? {
     // The body does not write the slot again before this call returns, so a copy taken
     // before the exchange is the element, and a reclaim that wins reads the same one.
     guard let element = elementSlot, exchange(current, current.with(.atYield)) else { return nil }
@@ -75,10 +76,12 @@ extension GeneratorStorage {
   }
 
   /// Parks the consumer: on the word while it holds the phase, else with the state machine.
-  nonisolated(nonsending) private func parkConsumer(task: TaskIdentity, forwarded: Bool) async
-    -> CallOutcome<Element>
-  {
-    await withTaskCancellationHandler {
+  @usableFromInline
+  nonisolated(nonsending) func parkConsumer(forwarded: Bool) async -> CallOutcome<Element> {
+    let task = currentTaskID()
+    // Recorded before the consumer-parked flag is set, for a cancellation handler to compare.
+    consumerTask.store(task, ordering: .relaxed)
+    return await withTaskCancellationHandler {
       await withUnsafeContinuation { (consumer: Machine.Consumer) in
         consumerSlot = consumer
         while true {
@@ -109,13 +112,12 @@ extension GeneratorStorage {
 
   /// The body yields `element`: answers the call in flight and waits for the next one.
   /// What the yield returns or throws is then in `bodyResumption` (`takeBodyResumption()`).
-  nonisolated(nonsending) func yield(_ element: Element) async {
+  /// Returns false, doing nothing, for a task other than the body's (an escaped Yield, a
+  /// child task): it may not yield, and may not touch the body's slots either.
+  @inlinable
+  nonisolated(nonsending) func yield(_ element: Element) async -> Bool {
     let taskID = currentTaskID()
-    guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else {
-      // Another task (an escaped Yield, a child task): it may not yield, and may not touch
-      // the body's slots either.
-      return
-    }
+    guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else { return false }
     switch post(element) {
     case .posted:
       if !spinForRequest() { await withUnsafeContinuation { parkBody($0) } }
@@ -126,13 +128,15 @@ extension GeneratorStorage {
     case .notOnWord:
       await yieldToMachine(element, taskID: taskID)
     }
+    return true
   }
 
   // The rarer paths live in functions of their own, so that their locals do not widen the
   // frame of every parked yield.
 
   /// A prefetching iteration owns the generator: push, waiting while the ring is full.
-  nonisolated(nonsending) private func yieldIntoRing(_ element: Element) async {
+  @inlinable
+  nonisolated(nonsending) func yieldIntoRing(_ element: Element) async {
     while let ring = prefetchRing, !pushIntoRing(element, ring) {
       await withUnsafeContinuation { ring.parkProducer($0) }
       // Woken for room in the ring, unless the iteration has ended since: then this is the
@@ -142,7 +146,8 @@ extension GeneratorStorage {
   }
 
   /// The state machine holds the phase: yield through it.
-  nonisolated(nonsending) private func yieldToMachine(_ element: Element, taskID: TaskIdentity)
+  @usableFromInline
+  nonisolated(nonsending) func yieldToMachine(_ element: Element, taskID: UInt)
     async
   {
     let cancelled = Task.isCancelled
@@ -152,12 +157,11 @@ extension GeneratorStorage {
     }
   }
 
-  /// What the body's last yield returns or throws; for another task, `yieldOutsideBody`.
-  func takeBodyResumption() -> YieldResumption<Sent> {
-    let taskID = currentTaskID()
-    guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else {
-      return .error(AsyncGeneratorError.yieldOutsideBody)
-    }
+  /// What the body's last yield returns or throws; for another task (`isBody` false),
+  /// `yieldOutsideBody`.
+  @inlinable
+  func takeBodyResumption(isBody: Bool) -> YieldResumption<Sent> {
+    guard isBody else { return .error(AsyncGeneratorError.yieldOutsideBody) }
     // Resumed: the element and sent slots are not read again before the next yield.
     elementSlot = nil
     sentSlot = nil
@@ -167,7 +171,8 @@ extension GeneratorStorage {
 
   /// Pushes into the ring; true when the yield is answered (pushed, or the body is
   /// cancelled, or the iteration is over).
-  private func pushIntoRing(_ element: Element, _ ring: PrefetchRing<Element, Sent>) -> Bool {
+  @inlinable
+  func pushIntoRing(_ element: Element, _ ring: PrefetchRing<Element, Sent>) -> Bool {
     guard isPrefetching else { return true }
     if Task.isCancelled {
       bodyResumption = .error(CancellationError())
@@ -178,11 +183,13 @@ extension GeneratorStorage {
     return true
   }
 
-  private var isPrefetching: Bool {
+  @inlinable
+  var isPrefetching: Bool {
     HandoffWord(rawValue: word.load(ordering: .acquiring)).stage == .prefetching
   }
 
-  private enum Post {
+  @usableFromInline
+  enum Post {
     /// Delivered on the word: now wait for the next call.
     case posted
     /// The yield is over at once (its resumption is in the slot).
@@ -194,7 +201,8 @@ extension GeneratorStorage {
   }
 
   /// Delivers `element` to the call in flight on the handoff word.
-  private func post(_ element: Element) -> Post {
+  @inlinable
+  func post(_ element: Element) -> Post {
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
@@ -223,7 +231,8 @@ extension GeneratorStorage {
   }
 
   /// Spins at a yield for the next call, within the spin budget; false if none came.
-  private func spinForRequest() -> Bool {
+  @inlinable
+  func spinForRequest() -> Bool {
     var spins = spinning.bodyBudget()
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -248,7 +257,8 @@ extension GeneratorStorage {
 
   /// Takes the posted request into the resumption slot, the body now running; false if the
   /// word moved.
-  private func takeRequest(_ current: HandoffWord) -> Bool {
+  @inlinable
+  func takeRequest(_ current: HandoffWord) -> Bool {
     let sent = current.stage == .requestedSend ? sentSlot : nil
     guard exchange(current, current.with(.running)) else { return false }
     bodyResumption = .value(sent)
@@ -257,7 +267,8 @@ extension GeneratorStorage {
 
   /// Parks the body at its yield on `waiter`: on the word while it holds the phase, else
   /// with the state machine.
-  private func parkBody(_ waiter: Machine.BodyWaiter) {
+  @usableFromInline
+  func parkBody(_ waiter: UnsafeContinuation<Void, Never>) {
     waiterSlot = waiter
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))

@@ -3,6 +3,7 @@
 extension GeneratorStorage {
   /// Begins a prefetching iteration over `ring`; false when the generator is already closed
   /// (the iteration is then empty).
+  @usableFromInline
   nonisolated(nonsending) func beginPrefetch(_ ring: PrefetchRing<Element, Sent>) async throws
     -> Bool
   {
@@ -36,6 +37,7 @@ extension GeneratorStorage {
 
   /// The iteration is over: drained to its end (`completed`), or dropped early, which
   /// closes the generator as finalization does.
+  @usableFromInline
   func endPrefetch(_ ring: PrefetchRing<Element, Sent>, completed: Bool) {
     perform(
       withMachine { machine in
@@ -46,6 +48,7 @@ extension GeneratorStorage {
   }
 
   /// Forwards the cancellation of the iterating task to the body.
+  @usableFromInline
   func cancelPrefetchingBody() {
     withMachine { $0.cancelBody() }?.cancel()
   }

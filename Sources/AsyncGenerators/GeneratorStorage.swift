@@ -13,6 +13,7 @@ protocol GeneratorCore: AnyObject, Sendable {
 /// One generator's shared state: the state machine under a lock, the body, the lock-free
 /// handoff (`GeneratorStorage+Handoff.swift`), and the actions the machine decides,
 /// performed after unlocking.
+@usableFromInline
 final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, @unchecked Sendable
 {
   typealias Body =
@@ -27,29 +28,29 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   private let hooksPending = Atomic<Bool>(true)
 
   // The handoff (see `HandoffWord`): the word, and the slots its stages refer to.
-  let word = Atomic<Int>(HandoffWord.slow.rawValue)
+  @usableFromInline let word = Atomic<Int>(0)
   /// Written by the body before `delivered`; read by the consumer or a reclaim in it.
-  var elementSlot: Element?
+  @usableFromInline var elementSlot: Element?
   /// Written by a `send` in `claimed`; read by the body or a reclaim in `requestedSend`.
-  var sentSlot: Sent?
+  @usableFromInline var sentSlot: Sent?
   /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
   /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
   /// their readers: a stale value is never read.)
-  var consumerSlot: Machine.Consumer?
+  @usableFromInline var consumerSlot: UnsafeContinuation<CallOutcome<Element>, Never>?
   /// Written by the body before it sets the word's body-parked flag; valid while it is set.
-  var waiterSlot: Machine.BodyWaiter?
+  @usableFromInline var waiterSlot: UnsafeContinuation<Void, Never>?
   /// What the body's parked yield returns or throws: written by whoever resumes it, just
   /// before resuming it, and taken by the body. Kept here rather than as the continuation's
   /// value so the parked frames hold no generic value: the body task of a suspended
   /// generator then fits in its first allocator slab (about a kilobyte less each).
-  var bodyResumption: YieldResumption<Sent>?
+  @usableFromInline var bodyResumption: YieldResumption<Sent>?
   /// The task of the call in flight, set by the consumer that posted it.
-  let consumerTask = Atomic<TaskIdentity>(0)
+  @usableFromInline let consumerTask = Atomic<UInt>(0)
   /// The body's task while it runs, so a yield can tell it is in its own body.
-  let bodyTaskID = Atomic<TaskIdentity>(0)
+  @usableFromInline let bodyTaskID = Atomic<UInt>(0)
   /// The ring of the prefetching iteration, set before the word's `prefetching` stage.
-  var prefetchRing: PrefetchRing<Element, Sent>?
-  let spinning = SpinPolicy()
+  @usableFromInline var prefetchRing: PrefetchRing<Element, Sent>?
+  @usableFromInline let spinning = SpinPolicy()
 
   init(body: @escaping Body) {
     pendingBody = body
@@ -85,17 +86,11 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
 
   /// Performs one call and waits for its outcome. `forwardsCancellation` is false for a
   /// `close()` whose caller was already cancelled when it called.
+  /// (`next` and `send` try the handoff word first: see `handOff`.)
+  @usableFromInline
   nonisolated(nonsending) func perform(
     _ call: GeneratorCall<Sent>, forwardsCancellation: Bool = true
   ) async -> CallOutcome<Element> {
-    switch call {
-    case .next:
-      if let outcome = await handOff(nil, isSend: false) { return outcome }
-    case .send(let value):
-      if let outcome = await handOff(value, isSend: true) { return outcome }
-    case .throwError, .close:
-      break
-    }
     let hooks = hooksToRead()
     let task = currentTaskID()
     return await withTaskCancellationHandler {
@@ -153,7 +148,8 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// Forwards the cancellation of `task`'s caller to the body, if that call is in flight.
-  func cancelCall(of task: TaskIdentity) {
+  @usableFromInline
+  func cancelCall(of task: UInt) {
     let toCancel: Task<Void, Never>? = lock.withLock {
       let word = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch word.stage {
@@ -169,7 +165,8 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// Resumes the body's parked yield with `resumption`.
-  func resumeBody(_ waiter: Machine.BodyWaiter, _ resumption: YieldResumption<Sent>) {
+  @usableFromInline
+  func resumeBody(_ waiter: UnsafeContinuation<Void, Never>, _ resumption: YieldResumption<Sent>) {
     bodyResumption = resumption
     waiter.resume()
   }
@@ -321,7 +318,7 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// Moves the word from `expected` to `desired`; false if it was no longer `expected`.
-  @inline(__always)
+  @inlinable
   func exchange(_ expected: HandoffWord, _ desired: HandoffWord) -> Bool {
     word.compareExchange(
       expected: expected.rawValue, desired: desired.rawValue, ordering: .acquiringAndReleasing
@@ -340,8 +337,8 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
 }
 
 /// The identity of the current task, used to recognise the body's own task and each call.
-@inline(__always)
-func currentTaskID() -> TaskIdentity {
+@inlinable
+func currentTaskID() -> UInt {
   withUnsafeCurrentTask { task in
     task.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) } ?? 0
   }

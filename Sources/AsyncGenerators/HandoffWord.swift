@@ -8,9 +8,11 @@
 /// continuation in the storage's slot. Whoever clears a parked flag with a successful
 /// compare-and-exchange resumes that continuation: that is what makes every continuation
 /// resumed exactly once.
+@usableFromInline
 struct HandoffWord: Equatable {
-  var rawValue: Int
+  @usableFromInline var rawValue: Int
 
+  @usableFromInline
   enum Stage: Int {
     /// The state machine holds the phase.
     case slow = 0
@@ -31,35 +33,42 @@ struct HandoffWord: Equatable {
     case prefetching = 7
   }
 
-  static let bodyParked = 0b1000
-  static let consumerParked = 0b1_0000
-  private static let stageMask = 0b111
+  @inlinable static var bodyParked: Int { 0b1000 }
+  @inlinable static var consumerParked: Int { 0b1_0000 }
+  @inlinable static var stageMask: Int { 0b111 }
 
+  @inlinable
   init(rawValue: Int) {
     self.rawValue = rawValue
   }
 
+  @inlinable
   init(_ stage: Stage, bodyParked: Bool = false, consumerParked: Bool = false) {
     rawValue =
       stage.rawValue | (bodyParked ? Self.bodyParked : 0)
       | (consumerParked ? Self.consumerParked : 0)
   }
 
-  static let slow = HandoffWord(.slow)
+  @inlinable static var slow: HandoffWord { HandoffWord(.slow) }
 
+  @inlinable
   var stage: Stage {
     Stage(rawValue: rawValue & Self.stageMask) ?? .slow
   }
 
-  var isBodyParked: Bool { rawValue & Self.bodyParked != 0 }
-  var isConsumerParked: Bool { rawValue & Self.consumerParked != 0 }
+  @inlinable var isBodyParked: Bool { rawValue & Self.bodyParked != 0 }
+  @inlinable var isConsumerParked: Bool { rawValue & Self.consumerParked != 0 }
 
   /// The same parked flags at another stage.
+  @inlinable
   func with(_ stage: Stage) -> HandoffWord {
     HandoffWord(rawValue: (rawValue & ~Self.stageMask) | stage.rawValue)
   }
 
+  @inlinable
   func settingBodyParked() -> HandoffWord { HandoffWord(rawValue: rawValue | Self.bodyParked) }
+
+  @inlinable
   func settingConsumerParked() -> HandoffWord {
     HandoffWord(rawValue: rawValue | Self.consumerParked)
   }

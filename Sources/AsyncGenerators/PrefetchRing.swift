@@ -9,30 +9,32 @@ import Synchronization
 /// operations), so neither can miss the other's wake-up; whoever clears a parked flag resumes
 /// that side's continuation, exactly once. The producer is woken when the ring has drained
 /// to half, not for every element.
+@usableFromInline
 final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable {
   /// Resumed without a value: room in the ring (or an answer in the storage's slot).
-  typealias ProducerWaiter = UnsafeContinuation<Void, Never>
+  @usableFromInline typealias ProducerWaiter = UnsafeContinuation<Void, Never>
 
-  let capacity: Int
-  private let buffer: UnsafeMutablePointer<Element>
+  @usableFromInline let capacity: Int
+  @usableFromInline let buffer: UnsafeMutablePointer<Element>
   /// `indices[0]` is the head (elements popped), `indices[lineStride]` the tail (pushed).
-  private let indices: UnsafeMutablePointer<Atomic<Int>>
-  private static var lineStride: Int { 16 }  // 128 bytes apart
+  @usableFromInline let indices: UnsafeMutablePointer<Atomic<Int>>
+  @inlinable static var lineStride: Int { 16 }  // 128 bytes apart
 
-  private let flags = Atomic<Int>(0)
-  private static var consumerParked: Int { 1 }
-  private static var producerParked: Int { 2 }
-  private static var finished: Int { 4 }
-  private static var abandoned: Int { 8 }
+  @usableFromInline let flags = Atomic<Int>(0)
+  @inlinable static var consumerParked: Int { 1 }
+  @inlinable static var producerParked: Int { 2 }
+  @inlinable static var finished: Int { 4 }
+  @inlinable static var abandoned: Int { 8 }
 
   // Each side's own copy of the other's index, and its continuation while parked.
-  private var producerCachedHead = 0
-  private var consumerCachedTail = 0
-  private var consumerWaiter: UnsafeContinuation<Void, Never>?
-  private var producerWaiter: ProducerWaiter?
+  @usableFromInline var producerCachedHead = 0
+  @usableFromInline var consumerCachedTail = 0
+  @usableFromInline var consumerWaiter: UnsafeContinuation<Void, Never>?
+  @usableFromInline var producerWaiter: ProducerWaiter?
   /// How the body ended (`nil`: it returned); written before the finished flag.
-  private var ending: (any Error)?
+  @usableFromInline var ending: (any Error)?
 
+  @usableFromInline
   init(capacity: Int) {
     self.capacity = max(1, capacity)
     buffer = .allocate(capacity: self.capacity)
@@ -49,12 +51,13 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
     indices.deallocate()
   }
 
-  private var head: Int { indices[0].load(ordering: .acquiring) }
-  private var tail: Int { indices[Self.lineStride].load(ordering: .acquiring) }
+  @inlinable var head: Int { indices[0].load(ordering: .acquiring) }
+  @inlinable var tail: Int { indices[Self.lineStride].load(ordering: .acquiring) }
 
   // MARK: Producer (the body's yields)
 
   /// Pushes `element`; false if the ring is full.
+  @inlinable
   func push(_ element: Element) -> Bool {
     let tail = indices[Self.lineStride].load(ordering: .relaxed)
     if tail - producerCachedHead == capacity {
@@ -68,6 +71,7 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
   }
 
   /// Parks the producer until the ring has room, unless it already has.
+  @usableFromInline
   func parkProducer(_ waiter: ProducerWaiter) {
     producerWaiter = waiter
     flags.bitwiseOr(Self.producerParked, ordering: .sequentiallyConsistent)
@@ -85,6 +89,7 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
   }
 
   /// The parked producer's continuation, if it is parked; it is then no longer parked here.
+  @usableFromInline
   func takeProducer() -> ProducerWaiter? {
     let old = flags.bitwiseAnd(~Self.producerParked, ordering: .sequentiallyConsistent).oldValue
     return old & Self.producerParked != 0 ? producerWaiter : nil
@@ -99,6 +104,7 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
 
   // MARK: Consumer (the iterator)
 
+  @usableFromInline
   enum Pop {
     case element(Element)
     case empty
@@ -106,6 +112,7 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
     case finished((any Error)?)
   }
 
+  @inlinable
   func pop() -> Pop {
     let head = indices[0].load(ordering: .relaxed)
     if head == consumerCachedTail {
@@ -128,6 +135,7 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
   }
 
   /// Parks the consumer until an element or the end arrives, unless one already has.
+  @usableFromInline
   func parkConsumer(_ waiter: UnsafeContinuation<Void, Never>) {
     consumerWaiter = waiter
     flags.bitwiseOr(Self.consumerParked, ordering: .sequentiallyConsistent)
@@ -139,7 +147,8 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
     }
   }
 
-  private func wakeConsumer() {
+  @usableFromInline
+  func wakeConsumer() {
     let old = flags.bitwiseAnd(~Self.consumerParked, ordering: .sequentiallyConsistent).oldValue
     if old & Self.consumerParked != 0 { consumerWaiter?.resume() }
   }

@@ -42,14 +42,16 @@ extension AsyncGenerator {
       /// Errors thrown by the body, or ``AsyncGeneratorError`` for misuse.
       public typealias Failure = any Error
 
-      let session: PrefetchSession<Element, Sent>
+      @usableFromInline let session: PrefetchSession<Element, Sent>
 
       /// The next element, or `nil` at the end.
+      @inlinable
       nonisolated(nonsending) public mutating func next() async throws -> Element? {
         try await session.next()
       }
 
       /// The next element, or `nil` at the end, on `actor`'s executor.
+      @inlinable
       public mutating func next(isolation actor: isolated (any Actor)?) async throws -> Element? {
         try await session.next()
       }
@@ -59,13 +61,14 @@ extension AsyncGenerator {
 
 /// One prefetching iteration: begins at its first `next()`, ends at the end of the elements
 /// or when the iterator goes away.
+@usableFromInline
 final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Sendable {
-  private enum Progress { case notStarted, iterating, ended }
+  @usableFromInline enum Progress { case notStarted, iterating, ended }
 
-  private let generator: AsyncGenerator<Element, Sent>
-  private let ring: PrefetchRing<Element, Sent>
+  @usableFromInline let generator: AsyncGenerator<Element, Sent>
+  @usableFromInline let ring: PrefetchRing<Element, Sent>
   // Touched only by the iterating task (an iterator is not shared), and by deinit.
-  private var progress = Progress.notStarted
+  @usableFromInline var progress = Progress.notStarted
 
   init(generator: AsyncGenerator<Element, Sent>, capacity: Int) {
     self.generator = generator
@@ -76,6 +79,7 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
     if case .iterating = progress { generator.storage.endPrefetch(ring, completed: false) }
   }
 
+  @inlinable
   nonisolated(nonsending) func next() async throws -> Element? {
     switch progress {
     case .ended: return nil

@@ -16,58 +16,72 @@ import Synchronization
 /// a slow partner costs almost nothing and a partner that speeds up is noticed. Nobody spins
 /// on a single core, or when the body and the consumer share a serial executor (the same
 /// actor or task executor), where the spinner would only delay its own partner.
+@usableFromInline
 struct SpinPolicy: ~Copyable {
-  /// Spin iterations before parking (about a microsecond or two).
-  static let budget = 2048
-  static let parksBeforeBackingOff = 3
-  static let probeInterval = 32
-  static let multicore = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+  /// Spin iterations before parking (a microsecond or two).
+  @inlinable static var budget: Int { 2048 }
+  @inlinable static var parksBeforeBackingOff: Int { 3 }
+  @inlinable static var probeInterval: Int { 32 }
 
-  private let consumerParks = Atomic<Int>(0)
-  private let bodyParks = Atomic<Int>(0)
-  private let consumerProbes = Atomic<Int>(0)
-  private let bodyProbes = Atomic<Int>(0)
+  @usableFromInline let multicore = spinningPays
+  @usableFromInline let consumerParks = Atomic<Int>(0)
+  @usableFromInline let bodyParks = Atomic<Int>(0)
+  @usableFromInline let consumerProbes = Atomic<Int>(0)
+  @usableFromInline let bodyProbes = Atomic<Int>(0)
   /// The serial executor the body runs on (its actor, or its task executor), 0 if none.
-  let bodyExecutor = Atomic<UInt>(0)
-  private let sharedExecutor = Atomic<Bool>(false)
+  @usableFromInline let bodyExecutor = Atomic<UInt>(0)
+  @usableFromInline let sharedExecutor = Atomic<Bool>(false)
 
-  /// Spins for a consumer whose serial executor is `executor` (0 if none).
-  func consumerBudget(executor: UInt) -> Int {
-    guard Self.multicore else { return 0 }
-    let shared = executor != 0 && executor == bodyExecutor.load(ordering: .relaxed)
+  @usableFromInline init() {}
+
+  /// Spins for a consumer running with `isolation`.
+  @inlinable
+  func consumerBudget(isolation: (any Actor)?) -> Int {
+    guard multicore else { return 0 }
+    let body = bodyExecutor.load(ordering: .relaxed)
+    // Only a body on a serial executor can share one with its consumer.
+    let shared = body != 0 && executorKey(isolation: isolation) == body
     if shared != sharedExecutor.load(ordering: .relaxed) {
       sharedExecutor.store(shared, ordering: .relaxed)
     }
     return shared ? 0 : Self.budget(parks: consumerParks, probes: consumerProbes)
   }
 
+  @inlinable
   func bodyBudget() -> Int {
-    guard Self.multicore, !sharedExecutor.load(ordering: .relaxed) else { return 0 }
+    guard multicore, !sharedExecutor.load(ordering: .relaxed) else { return 0 }
     return Self.budget(parks: bodyParks, probes: bodyProbes)
   }
 
-  func consumerSucceeded() { Self.reset(consumerParks) }
-  func bodySucceeded() { Self.reset(bodyParks) }
-  func consumerParked() { Self.count(consumerParks) }
-  func bodyParked() { Self.count(bodyParks) }
+  @inlinable func consumerSucceeded() { Self.reset(consumerParks) }
+  @inlinable func bodySucceeded() { Self.reset(bodyParks) }
+  @inlinable func consumerParked() { Self.count(consumerParks) }
+  @inlinable func bodyParked() { Self.count(bodyParks) }
 
-  private static func budget(parks: borrowing Atomic<Int>, probes: borrowing Atomic<Int>) -> Int {
+  @inlinable
+  static func budget(parks: borrowing Atomic<Int>, probes: borrowing Atomic<Int>) -> Int {
     guard parks.load(ordering: .relaxed) >= parksBeforeBackingOff else { return budget }
     return probes.wrappingAdd(1, ordering: .relaxed).newValue % probeInterval == 0 ? budget : 0
   }
 
-  private static func reset(_ parks: borrowing Atomic<Int>) {
+  @inlinable
+  static func reset(_ parks: borrowing Atomic<Int>) {
     // Steady state writes nothing, so the spinners' shared cache line stays quiet.
     if parks.load(ordering: .relaxed) != 0 { parks.store(0, ordering: .relaxed) }
   }
 
-  private static func count(_ parks: borrowing Atomic<Int>) {
+  @inlinable
+  static func count(_ parks: borrowing Atomic<Int>) {
     if parks.load(ordering: .relaxed) < parksBeforeBackingOff { parks.add(1, ordering: .relaxed) }
   }
 }
 
+/// Whether spinning can pay at all: not on a single core.
+@usableFromInline let spinningPays = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+
 /// The serial executor code with `isolation` runs on: its actor, else the current task's
 /// executor preference, else 0 (the global concurrent executor).
+@usableFromInline
 func executorKey(isolation: (any Actor)?) -> UInt {
   if let isolation { return UInt(bitPattern: ObjectIdentifier(isolation).hashValue) }
   return withUnsafeCurrentTask { task in
