@@ -96,12 +96,33 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
 
   // Finalization (SPEC section 4).
   private(set) var hooksInitialized = false
-  private var finalizer: Finalizer?
+  /// The kept finalizer and the close observer, allocated only when there are any.
+  private var record: FinalizationRecord?
   private var objectAlive = true
-  private var liveHandles = 0
-  private var orphanCloses = 0
   private var abandoned = false
-  private var closedObserver: (@Sendable () -> Void)?
+  private var orphanCloses: UInt8 = 0
+  private var liveHandles: Int32 = 0
+
+  /// Rarely present, so kept out of line: most generators never read a hook.
+  final class FinalizationRecord {
+    var finalizer: Finalizer?
+    var closedObserver: (@Sendable () -> Void)?
+
+    init(_ finalizer: Finalizer? = nil) {
+      self.finalizer = finalizer
+    }
+  }
+
+  private var finalizer: Finalizer? {
+    get { record?.finalizer }
+    set {
+      if let record {
+        record.finalizer = newValue
+      } else if let newValue {
+        record = .init(newValue)
+      }
+    }
+  }
 
   var state: AsyncGeneratorState {
     switch phase {
@@ -483,22 +504,20 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
   /// Registers a callback for when the generator closes; returns false if it already has.
   mutating func observeClosing(_ observer: @escaping @Sendable () -> Void) -> Bool {
     guard !isClosed else { return false }
-    closedObserver = observer
+    if record == nil { record = FinalizationRecord() }
+    record?.closedObserver = observer
     return true
   }
 
-  /// The observer to call now that the generator has closed, once.
-  private(set) var observerToNotify: (@Sendable () -> Void)?
-
+  /// The close observer, once the generator has closed (then only once).
   mutating func takeObserverToNotify() -> (@Sendable () -> Void)? {
-    defer { observerToNotify = nil }
-    return observerToNotify
+    guard isClosed, let record else { return nil }
+    defer { self.record = nil }
+    return record.closedObserver
   }
 
   private mutating func becomeClosed() {
     phase = .closed
     finalizer = nil
-    observerToNotify = closedObserver
-    closedObserver = nil
   }
 }

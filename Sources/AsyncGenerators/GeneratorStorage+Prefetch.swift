@@ -9,13 +9,11 @@ extension GeneratorStorage {
   {
     let hooks = hooksToRead()
     var isFirstCall = false
-    var body: Body?
     let (start, cancel) = withMachine { machine in
       isFirstCall = readHooks(&machine, hooks)
       let decision = machine.beginPrefetch(cancelled: Task.isCancelled)
       switch decision.0 {
       case .startBody, .resumeBody, .bodyAway:
-        if case .startBody = decision.0 { body = takePendingBody() }
         prefetchRing = ring
         word.store(HandoffWord(.prefetching).rawValue, ordering: .releasing)
       case .ended, .alreadyRunning:
@@ -26,7 +24,7 @@ extension GeneratorStorage {
     if isFirstCall { hooks?.firstIteration?(AnyAsyncGenerator(core: self)) }
     cancel?.cancel()
     switch start {
-    case .startBody: if let body { startBody(body) }
+    case .startBody: startBody()
     case .resumeBody(let waiter): resumeBody(waiter, .value(nil))
     case .bodyAway: break
     case .ended: return false

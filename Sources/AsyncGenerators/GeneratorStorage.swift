@@ -20,7 +20,7 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     @Sendable @isolated(any) (AsyncGenerator<Element, Sent>.Yield) async throws -> Void
   typealias Machine = GeneratorStateMachine<Element, Sent>
 
-  private let lock = Lock()
+  private let lock = InlineLock()
   private var machine = Machine()
   /// The body until it starts (or the generator closes first). Guarded by `lock`.
   private var pendingBody: Body?
@@ -56,10 +56,6 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     pendingBody = body
   }
 
-  deinit {
-    lock.deallocate()
-  }
-
   var state: AsyncGeneratorState {
     lock.withLock {
       let word = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -72,13 +68,16 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// Runs `body` on the state machine under the lock, with the phase reclaimed from the
-  /// handoff word first and delegated back to it afterwards when possible.
+  /// handoff word first and delegated back to it afterwards when possible; then, unlocked,
+  /// tells the close observer if the generator has just closed.
   func withMachine<R>(_ body: (inout Machine) -> R) -> R {
     lock.lock()
-    defer { lock.unlock() }
     reclaim()
     let result = body(&machine)
     if let delegation = machine.delegate() { delegate(delegation) }
+    let observer = machine.takeObserverToNotify()
+    lock.unlock()
+    observer?()
     return result
   }
 
@@ -107,23 +106,18 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     hooks: AsyncGeneratorHooks?, forwards: Bool
   ) {
     var isFirstCall = false
-    var body: Body?
-    var observer: (@Sendable () -> Void)?
     let (action, cancel) = withMachine { machine in
       isFirstCall = readHooks(&machine, hooks)
       // Read under the lock, so a cancellation racing with this call is never lost.
       let cancelled = forwards && Task.isCancelled
       let decision = machine.call(call, task: task, consumer: consumer, cancelled: cancelled)
-      if case .startBody = decision.0 { body = takePendingBody() }
       if machine.isClosed { pendingBody = nil }
-      observer = machine.takeObserverToNotify()
       return decision
     }
     if isFirstCall { hooks?.firstIteration?(AnyAsyncGenerator(core: self)) }
-    observer?()
     cancel?.cancel()
-    if case .startBody = action, let body {
-      startBody(body)
+    if case .startBody = action {
+      startBody()
     } else {
       perform(action)
     }
@@ -194,36 +188,38 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
 
   // MARK: The body
 
-  func startBody(_ body: @escaping Body) {
+  /// Starts the body task (the body stays in `pendingBody` until it runs: a closure that
+  /// captures only `self` costs no allocation).
+  func startBody() {
     GeneratorDiagnostics.bodyTaskStarted()
-    let task = Task(executorPreference: currentTaskExecutor()) { [self] in
-      await runBody(body)
+    let task: Task<Void, Never>
+    if let executor = currentTaskExecutor() {
+      task = Task(executorPreference: executor) { [self] in await runBody() }
+    } else {
+      // Without a preference, a plain task: the preference record would cost the body task
+      // an allocator slab (a kilobyte per suspended generator).
+      task = Task { [self] in await runBody() }
     }
     withMachine { $0.bodyTaskCreated(task) }?.cancel()
   }
 
-  private func runBody(_ body: Body) async {
+  private func runBody() async {
+    let body = lock.withLock { takePendingBody() }
     let id = currentTaskID()
-    spinning.bodyExecutor.store(executorKey(isolation: body.isolation), ordering: .relaxed)
+    spinning.bodyExecutor.store(executorKey(isolation: body?.isolation), ordering: .relaxed)
     bodyTaskID.store(id, ordering: .relaxed)
     if withMachine({ $0.bodyStarted(taskID: id) }) {
       withUnsafeCurrentTask { $0?.cancel() }
     }
     var failure: (any Error)?
     do {
-      try await body(AsyncGenerator<Element, Sent>.Yield(storage: self))
+      try await body?(AsyncGenerator<Element, Sent>.Yield(storage: self))
     } catch {
       failure = error
     }
     bodyTaskID.store(0, ordering: .relaxed)
-    var observer: (@Sendable () -> Void)?
-    let action = withMachine { machine in
-      let action = machine.bodyFinished(error: failure)
-      observer = machine.takeObserverToNotify()
-      return action
-    }
+    let action = withMachine { $0.bodyFinished(error: failure) }
     GeneratorDiagnostics.bodyTaskEnded()
-    observer?()
     perform(action)
   }
 

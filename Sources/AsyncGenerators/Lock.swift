@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Darwin)
   import Darwin
 #elseif canImport(Glibc)
@@ -55,6 +57,41 @@ struct Lock: @unchecked Sendable {
     #else
       pthread_mutex_unlock(primitive)
     #endif
+  }
+
+  @inline(__always)
+  func withLock<R>(_ body: () throws -> R) rethrows -> R {
+    lock()
+    defer { unlock() }
+    return try body()
+  }
+}
+
+/// A lock held in one atomic word inside its owner: no allocation, which matters for the
+/// per-generator footprint (see the storage), and ThreadSanitizer understands it (it is
+/// built on acquiring and releasing atomics).
+///
+/// The sections it guards are short and never call out to user code, so a waiter spins
+/// briefly, then yields its thread until the holder is done.
+struct InlineLock: ~Copyable {
+  private let state = Atomic<UInt32>(0)
+
+  init() {}
+
+  func lock() {
+    var attempts = 0
+    while !state.compareExchange(expected: 0, desired: 1, ordering: .acquiring).exchanged {
+      attempts += 1
+      if attempts > 64 { sched_yield() }
+      while state.load(ordering: .relaxed) != 0 {
+        attempts += 1
+        if attempts > 64 { sched_yield() }
+      }
+    }
+  }
+
+  func unlock() {
+    state.store(0, ordering: .releasing)
   }
 
   @inline(__always)

@@ -16,6 +16,9 @@ import Synchronization
 /// a slow partner costs almost nothing and a partner that speeds up is noticed. Nobody spins
 /// on a single core, or when the body and the consumer share a serial executor (the same
 /// actor or task executor), where the spinner would only delay its own partner.
+///
+/// Its counters share one word (a generator's footprint counts); in steady state, while
+/// spinning pays, nothing writes it.
 @usableFromInline
 struct SpinPolicy: ~Copyable {
   /// Spin iterations before parking (a microsecond or two).
@@ -23,56 +26,79 @@ struct SpinPolicy: ~Copyable {
   @inlinable static var parksBeforeBackingOff: Int { 3 }
   @inlinable static var probeInterval: Int { 32 }
 
-  @usableFromInline let multicore = spinningPays
-  @usableFromInline let consumerParks = Atomic<Int>(0)
-  @usableFromInline let bodyParks = Atomic<Int>(0)
-  @usableFromInline let consumerProbes = Atomic<Int>(0)
-  @usableFromInline let bodyProbes = Atomic<Int>(0)
+  /// Per side (consumer at bit 0, body at bit 8): parks in a row (2 bits) and a probe counter
+  /// (5 bits); bit 16: the two sides share a serial executor.
+  @usableFromInline let counters = Atomic<Int>(0)
   /// The serial executor the body runs on (its actor, or its task executor), 0 if none.
   @usableFromInline let bodyExecutor = Atomic<UInt>(0)
-  @usableFromInline let sharedExecutor = Atomic<Bool>(false)
 
   @usableFromInline init() {}
+
+  @inlinable static var consumer: Int { 0 }
+  @inlinable static var body: Int { 8 }
+  @inlinable static var sharedBit: Int { 1 << 16 }
 
   /// Spins for a consumer running with `isolation`.
   @inlinable
   func consumerBudget(isolation: (any Actor)?) -> Int {
-    guard multicore else { return 0 }
+    guard spinningPays else { return 0 }
     let body = bodyExecutor.load(ordering: .relaxed)
     // Only a body on a serial executor can share one with its consumer.
     let shared = body != 0 && executorKey(isolation: isolation) == body
-    if shared != sharedExecutor.load(ordering: .relaxed) {
-      sharedExecutor.store(shared, ordering: .relaxed)
+    let current = counters.load(ordering: .relaxed)
+    if shared != (current & Self.sharedBit != 0) {
+      update { shared ? $0 | Self.sharedBit : $0 & ~Self.sharedBit }
     }
-    return shared ? 0 : Self.budget(parks: consumerParks, probes: consumerProbes)
+    return shared ? 0 : budget(side: Self.consumer)
   }
 
   @inlinable
   func bodyBudget() -> Int {
-    guard multicore, !sharedExecutor.load(ordering: .relaxed) else { return 0 }
-    return Self.budget(parks: bodyParks, probes: bodyProbes)
+    guard spinningPays, counters.load(ordering: .relaxed) & Self.sharedBit == 0 else { return 0 }
+    return budget(side: Self.body)
   }
 
-  @inlinable func consumerSucceeded() { Self.reset(consumerParks) }
-  @inlinable func bodySucceeded() { Self.reset(bodyParks) }
-  @inlinable func consumerParked() { Self.count(consumerParks) }
-  @inlinable func bodyParked() { Self.count(bodyParks) }
+  @inlinable func consumerSucceeded() { succeeded(side: Self.consumer) }
+  @inlinable func bodySucceeded() { succeeded(side: Self.body) }
+  @inlinable func consumerParked() { parked(side: Self.consumer) }
+  @inlinable func bodyParked() { parked(side: Self.body) }
 
   @inlinable
-  static func budget(parks: borrowing Atomic<Int>, probes: borrowing Atomic<Int>) -> Int {
-    guard parks.load(ordering: .relaxed) >= parksBeforeBackingOff else { return budget }
-    return probes.wrappingAdd(1, ordering: .relaxed).newValue % probeInterval == 0 ? budget : 0
+  func budget(side: Int) -> Int {
+    let parks = (counters.load(ordering: .relaxed) >> side) & 0b11
+    guard parks >= Self.parksBeforeBackingOff else { return Self.budget }
+    var probe = 0
+    update { word in
+      probe = ((word >> (side + 2)) & 0b1_1111 + 1) % Self.probeInterval
+      return word & ~(0b1_1111 << (side + 2)) | probe << (side + 2)
+    }
+    return probe == 0 ? Self.budget : 0
   }
 
   @inlinable
-  static func reset(_ parks: borrowing Atomic<Int>) {
+  func succeeded(side: Int) {
     // Steady state writes nothing, so the spinners' shared cache line stays quiet.
-    if parks.load(ordering: .relaxed) != 0 { parks.store(0, ordering: .relaxed) }
+    guard (counters.load(ordering: .relaxed) >> side) & 0b11 != 0 else { return }
+    update { $0 & ~(0b11 << side) }
   }
 
   @inlinable
-  static func count(_ parks: borrowing Atomic<Int>) {
-    if parks.load(ordering: .relaxed) < parksBeforeBackingOff { parks.add(1, ordering: .relaxed) }
+  func parked(side: Int) {
+    guard (counters.load(ordering: .relaxed) >> side) & 0b11 < Self.parksBeforeBackingOff else {
+      return
+    }
+    update { $0 + (1 << side) }
+  }
+
+  @inlinable
+  func update(_ change: (Int) -> Int) {
+    var current = counters.load(ordering: .relaxed)
+    while true {
+      let (exchanged, original) = counters.compareExchange(
+        expected: current, desired: change(current), ordering: .relaxed)
+      if exchanged { return }
+      current = original
+    }
   }
 }
 
