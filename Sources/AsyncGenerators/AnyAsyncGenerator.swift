@@ -3,6 +3,14 @@
 /// Handles are equal when they refer to the same generator. A handle keeps the generator's
 /// body alive: when neither the `AsyncGenerator` object nor any handle on an unclosed,
 /// started generator remains, the library closes it itself.
+///
+/// A finalizer receives a handle on each abandoned generator and schedules its close:
+///
+/// ```swift
+/// let hooks = AsyncGeneratorHooks(finalizer: { handle in
+///   Task.detached { await handle.finalize { error in logger.error("\(error)") } }
+/// })
+/// ```
 public struct AnyAsyncGenerator: Sendable, Hashable {
   let box: HandleBox
 
@@ -55,10 +63,12 @@ public struct AnyAsyncGenerator: Sendable, Hashable {
     }
   }
 
+  /// Whether both handles refer to the same generator.
   public static func == (lhs: AnyAsyncGenerator, rhs: AnyAsyncGenerator) -> Bool {
     lhs.core === rhs.core
   }
 
+  /// Hashes the generator's identity, so that handles on one generator hash alike.
   public func hash(into hasher: inout Hasher) {
     hasher.combine(ObjectIdentifier(core))
   }

@@ -33,6 +33,15 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
 
   /// Resumes the body and returns the next element, or `nil` once the body has returned
   /// (Python's `__anext__`). The pending `yield` returns `nil`.
+  ///
+  /// The first call starts the body. An error the body throws is rethrown here, and the
+  /// generator is then closed: every later call returns `nil`.
+  ///
+  /// ```swift
+  /// let g = AsyncGenerator<Int, Void> { yield in try await yield(1) }
+  /// let first = try await g.next()   // 1
+  /// let end = try await g.next()     // nil: the body returned (and nil every time after)
+  /// ```
   @inlinable
   nonisolated(nonsending) public func next() async throws -> Element? {
     if let outcome = await storage.handOff(nil, isSend: false) { return try outcome.element() }
@@ -42,6 +51,19 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   /// Resumes the body so that the pending `yield` returns `value`, and returns the next
   /// element (Python's `asend`). Throws ``AsyncGeneratorError/sendToJustStarted`` before the
   /// body has started.
+  ///
+  /// ```swift
+  /// let echo = AsyncGenerator<String, String> { yield in
+  ///   var reply = "ready"
+  ///   while true {
+  ///     let said = try await yield(reply)   // "hi" after send("hi"), nil after next()
+  ///     reply = "echo: \(said ?? "nothing")"
+  ///   }
+  /// }
+  /// let ready = try await echo.next()       // "ready" (the first call must be next())
+  /// let hi = try await echo.send("hi")      // "echo: hi"
+  /// let nothing = try await echo.next()     // "echo: nothing"
+  /// ```
   @inlinable
   nonisolated(nonsending) public func send(_ value: Sent) async throws -> Element? {
     if let outcome = await storage.handOff(value, isSend: true) { return try outcome.element() }
@@ -52,6 +74,22 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   /// body yields next, `nil` if it returns, or rethrows the error that escapes it. On a
   /// `created` generator the body never runs: `error` is rethrown and the generator closes.
   /// On a `closed` one this returns `nil`.
+  ///
+  /// ```swift
+  /// let g = AsyncGenerator<String, Void> { yield in
+  ///   do {
+  ///     try await yield("working")
+  ///   } catch is Pause {
+  ///     try await yield("paused")   // handled: `throw` returns this element
+  ///   }
+  /// }
+  /// let working = try await g.next()       // "working"
+  /// let paused = try await g.throw(Pause()) // "paused"
+  /// _ = try await g.throw(Pause())          // rethrows Pause: nothing handles it now; closed
+  /// ```
+  ///
+  /// Throwing ``GeneratorExit`` is not ``close()``: an uncaught `GeneratorExit` propagates to
+  /// the caller, and an element the body yields in response is returned.
   nonisolated(nonsending) public func `throw`(_ error: any Error) async throws -> Element? {
     try await storage.perform(.throwError(error)).element()
   }
@@ -64,6 +102,21 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   /// (it stays suspended there). A `created` generator closes without running its body; a
   /// `closed` one is left as it is. A caller that is already cancelled does not cancel the
   /// cleanup; a cancellation arriving while `close()` waits is forwarded to the body.
+  ///
+  /// ```swift
+  /// let lines = AsyncGenerator<String, Void> { yield in
+  ///   let file = try await remote.open(path)
+  ///   do {
+  ///     while let line = try await file.readLine() { try await yield(line) }
+  ///   } catch {
+  ///     await file.close()   // runs for close(): the error is GeneratorExit
+  ///     throw error
+  ///   }
+  ///   await file.close()
+  /// }
+  /// let header = try await lines.next()
+  /// try await lines.close()  // returns once `file.close()` has finished
+  /// ```
   nonisolated(nonsending) public func close() async throws {
     try await storage.close()
   }
@@ -75,6 +128,12 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
 
   /// Runs `body` with the generator, then closes it, however `body` exits (Python's
   /// `contextlib.aclosing`). If both `body` and the close throw, the close's error is thrown.
+  ///
+  /// ```swift
+  /// let firstError = try await logLines(of: service).closing { lines in
+  ///   try await lines.first { $0.contains("ERROR") }
+  /// }   // the generator is closed here, its cleanup finished, whether a line matched or not
+  /// ```
   nonisolated(nonsending) public func closing<R>(
     _ body: nonisolated(nonsending) (AsyncGenerator) async throws -> R
   ) async throws -> R {

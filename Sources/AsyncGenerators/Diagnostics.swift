@@ -6,6 +6,12 @@ public enum AsyncGeneratorDiagnostics {
   ///
   /// A body task ends when its body returns or throws, so after every generator has been
   /// exhausted or closed (and its finalization has run) this is zero.
+  ///
+  /// ```swift
+  /// let before = AsyncGeneratorDiagnostics.liveBodyTasks
+  /// try await withAsyncGeneratorScope { _ in try await runWorkload() }
+  /// assert(AsyncGeneratorDiagnostics.liveBodyTasks == before)   // nothing left suspended
+  /// ```
   public static var liveBodyTasks: Int {
     GeneratorDiagnostics.liveBodyTasks.load(ordering: .acquiring)
   }

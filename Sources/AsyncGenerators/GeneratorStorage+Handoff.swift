@@ -1,3 +1,4 @@
+import CAsyncGeneratorsRuntime
 import Synchronization
 
 /// The lock-free element handoff: `next`/`send` and `yield` meet on the handoff word while
@@ -9,7 +10,7 @@ extension GeneratorStorage {
   /// outcome; `nil` when the word does not hold the phase (take the state machine's path).
   @inlinable
   nonisolated(nonsending) func handOff(_ sent: Sent?, isSend: Bool) async -> CallOutcome<Element>? {
-    guard !Task.isCancelled else { return nil }
+    guard !currentTaskIsCancelled() else { return nil }
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
@@ -20,9 +21,6 @@ extension GeneratorStorage {
       case .atYield where current.isBodyParked:
         guard let waiter = waiterSlot, exchange(current, HandoffWord(.running)) else { continue }
         resumeBody(waiter, .value(sent))
-        // The body needs a thread woken before it can answer: waiting for that by spinning
-        // would only burn this core, so park at once.
-        return await parkConsumer(forwarded: false)
       case .atYield where isSend:
         guard exchange(current, HandoffWord(.claimed)) else { continue }
         sentSlot = sent
@@ -39,7 +37,7 @@ extension GeneratorStorage {
   nonisolated(nonsending) func awaitOutcome(isolation: (any Actor)?) async
     -> CallOutcome<Element>
   {
-    var spins = spinning.consumerBudget(isolation: isolation)
+    var wait = SpinWait(nanoseconds: spinning.consumerBudget(isolation: isolation))
     var forwarded = false
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -50,9 +48,8 @@ extension GeneratorStorage {
           return outcome
         }
       case .requestedNext, .requestedSend, .running, .claimed, .atYield:
-        guard spins <= 0 else {
-          spins -= 1
-          if spins & 255 == 0, !forwarded, Task.isCancelled {
+        if wait.pause() {
+          if wait.isCheckpoint, !forwarded, currentTaskIsCancelled() {
             forwarded = true
             cancelCall(of: currentTaskID())
           }
@@ -116,14 +113,14 @@ extension GeneratorStorage {
   /// child task): it may not yield, and may not touch the body's slots either.
   @inlinable
   nonisolated(nonsending) func yield(_ element: Element) async -> Bool {
-    let taskID = currentTaskID()
+    let (taskID, cancelled) = currentTask()
     guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else { return false }
-    switch post(element) {
+    switch post(element, cancelled: cancelled) {
     case .posted:
       if !spinForRequest() { await withUnsafeContinuation { parkBody($0) } }
     case .answered:
       break
-    case .ring:
+    case .ringFull:
       await yieldIntoRing(element)
     case .notOnWord:
       await yieldToMachine(element, taskID: taskID)
@@ -134,11 +131,12 @@ extension GeneratorStorage {
   // The rarer paths live in functions of their own, so that their locals do not widen the
   // frame of every parked yield.
 
-  /// A prefetching iteration owns the generator: push, waiting while the ring is full.
-  @inlinable
+  /// A prefetching iteration owns the generator and its ring is full: wait, then push.
+  @usableFromInline
   nonisolated(nonsending) func yieldIntoRing(_ element: Element) async {
-    while let ring = prefetchRing, !pushIntoRing(element, ring) {
+    while let ring = prefetchRing {
       await withUnsafeContinuation { ring.parkProducer($0) }
+      if pushIntoRing(element, ring, cancelled: currentTaskIsCancelled()) { break }
       // Woken for room in the ring, unless the iteration has ended since: then this is the
       // state machine's answer (the element, fetched ahead, is dropped).
       if !isPrefetching { break }
@@ -162,25 +160,28 @@ extension GeneratorStorage {
   @inlinable
   func takeBodyResumption(isBody: Bool) -> YieldResumption<Sent> {
     guard isBody else { return .error(AsyncGeneratorError.yieldOutsideBody) }
-    // Resumed: the element and sent slots are not read again before the next yield.
-    elementSlot = nil
-    sentSlot = nil
-    defer { bodyResumption = nil }
-    return bodyResumption ?? .value(nil)
+    // Resumed: the element and sent slots are not read again before the next yield, so a
+    // value they hold (a reference to release) can go; plain values are left as they are.
+    if !_isPOD(Element.self) { elementSlot = nil }
+    if !_isPOD(Sent.self) { sentSlot = nil }
+    guard let resumption = bodyResumption else { return .value(nil) }
+    bodyResumption = nil
+    return resumption
   }
 
   /// Pushes into the ring; true when the yield is answered (pushed, or the body is
   /// cancelled, or the iteration is over).
   @inlinable
-  func pushIntoRing(_ element: Element, _ ring: PrefetchRing<Element, Sent>) -> Bool {
+  func pushIntoRing(
+    _ element: Element, _ ring: PrefetchRing<Element, Sent>, cancelled: Bool
+  ) -> Bool {
     guard isPrefetching else { return true }
-    if Task.isCancelled {
+    if cancelled {
       bodyResumption = .error(CancellationError())
       return true
     }
-    guard ring.push(element) else { return false }
-    bodyResumption = .value(nil)
-    return true
+    // A pushed element's yield returns nil: the empty resumption slot says so.
+    return ring.push(element)
   }
 
   @inlinable
@@ -194,20 +195,20 @@ extension GeneratorStorage {
     case posted
     /// The yield is over at once (its resumption is in the slot).
     case answered
-    /// A prefetching iteration owns the generator.
-    case ring
+    /// A prefetching iteration owns the generator, and its ring is full.
+    case ringFull
     /// The state machine holds the phase.
     case notOnWord
   }
 
   /// Delivers `element` to the call in flight on the handoff word.
   @inlinable
-  func post(_ element: Element) -> Post {
+  func post(_ element: Element, cancelled: Bool) -> Post {
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
       case .running:
-        if Task.isCancelled {
+        if cancelled {
           bodyResumption = .error(CancellationError())
           return .answered
         }
@@ -223,7 +224,11 @@ extension GeneratorStorage {
         }
         return .posted
       case .prefetching:
-        return prefetchRing == nil ? .notOnWord : .ring
+        guard let ring = unretainedRing else { return .notOnWord }
+        let pushed = ring._withUnsafeGuaranteedRef {
+          pushIntoRing(element, $0, cancelled: cancelled)
+        }
+        return pushed ? .answered : .ringFull
       case .slow, .atYield, .requestedNext, .requestedSend, .claimed, .delivered:
         return .notOnWord
       }
@@ -233,7 +238,7 @@ extension GeneratorStorage {
   /// Spins at a yield for the next call, within the spin budget; false if none came.
   @inlinable
   func spinForRequest() -> Bool {
-    var spins = spinning.bodyBudget()
+    var wait = SpinWait(nanoseconds: spinning.bodyBudget())
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
@@ -243,10 +248,7 @@ extension GeneratorStorage {
           return true
         }
       case .atYield, .delivered, .claimed, .running:
-        guard spins <= 0 else {
-          spins -= 1
-          continue
-        }
+        if wait.pause() { continue }
         spinning.bodyParked()
         return false
       case .slow, .prefetching:
@@ -261,7 +263,8 @@ extension GeneratorStorage {
   func takeRequest(_ current: HandoffWord) -> Bool {
     let sent = current.stage == .requestedSend ? sentSlot : nil
     guard exchange(current, current.with(.running)) else { return false }
-    bodyResumption = .value(sent)
+    // A `next()` leaves the slot empty, which the yield reads as nil.
+    if let sent { bodyResumption = .value(sent) }
     return true
   }
 

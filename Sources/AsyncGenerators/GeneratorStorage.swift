@@ -1,3 +1,4 @@
+import CAsyncGeneratorsRuntime
 import Synchronization
 
 /// What ``AnyAsyncGenerator``, hooks and scopes need of a generator, whatever its types.
@@ -20,37 +21,48 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     @Sendable @isolated(any) (AsyncGenerator<Element, Sent>.Yield) async throws -> Void
   typealias Machine = GeneratorStateMachine<Element, Sent>
 
+  // The handoff (see `HandoffWord`): the word, and the slots its stages refer to. The
+  // word's protocol, not Swift's exclusivity checks, keeps their accesses apart (each is
+  // written only by the party its stage names), so those checks are off for them.
+  @usableFromInline let word = Atomic<Int>(0)
+  /// Written by the body before `delivered`; read by the consumer or a reclaim in it.
+  @usableFromInline @exclusivity(unchecked) var elementSlot: Element?
+  /// Written by a `send` in `claimed`; read by the body or a reclaim in `requestedSend`.
+  @usableFromInline @exclusivity(unchecked) var sentSlot: Sent?
+  /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
+  /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
+  /// their readers: a stale value is never read.)
+  @usableFromInline @exclusivity(unchecked) var consumerSlot:
+    UnsafeContinuation<CallOutcome<Element>, Never>?
+  /// Written by the body before it sets the word's body-parked flag; valid while it is set.
+  @usableFromInline @exclusivity(unchecked) var waiterSlot: UnsafeContinuation<Void, Never>?
+  /// What the body's parked yield returns or throws: written by whoever resumes it, just
+  /// before resuming it, and taken by the body. Kept here rather than as the continuation's
+  /// value so the parked frames hold no generic value: the body task of a suspended
+  /// generator then fits in its first allocator slab (about a kilobyte less each).
+  @usableFromInline @exclusivity(unchecked) var bodyResumption: YieldResumption<Sent>?
+  /// The task of the call in flight, set by the consumer that posted it.
+  @usableFromInline let consumerTask = Atomic<UInt>(0)
+  /// The body's task while it runs, so a yield can tell it is in its own body.
+  @usableFromInline let bodyTaskID = Atomic<UInt>(0)
+  /// The ring of the prefetching iteration, set before the word's `prefetching` stage.
+  @usableFromInline @exclusivity(unchecked) var prefetchRing: PrefetchRing<Element, Sent>? {
+    didSet { unretainedRing = prefetchRing.map { Unmanaged.passUnretained($0) } }
+  }
+  /// The same ring, for the body's pushes: it cannot be replaced while the body runs (a new
+  /// iteration begins only with the body parked), so they need no retain, which would bounce
+  /// its reference count's cache line between the two sides for every element.
+  @usableFromInline @exclusivity(unchecked) var unretainedRing:
+    Unmanaged<PrefetchRing<Element, Sent>>?
+  @usableFromInline let spinning = SpinPolicy()
+
+  // Declared after the handoff's fields, which then share the object's first cache lines.
   private let lock = InlineLock()
   private var machine = Machine()
   /// The body until it starts (or the generator closes first). Guarded by `lock`.
   private var pendingBody: Body?
   /// A hint, read without the lock, that the hooks still have to be read.
   private let hooksPending = Atomic<Bool>(true)
-
-  // The handoff (see `HandoffWord`): the word, and the slots its stages refer to.
-  @usableFromInline let word = Atomic<Int>(0)
-  /// Written by the body before `delivered`; read by the consumer or a reclaim in it.
-  @usableFromInline var elementSlot: Element?
-  /// Written by a `send` in `claimed`; read by the body or a reclaim in `requestedSend`.
-  @usableFromInline var sentSlot: Sent?
-  /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
-  /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
-  /// their readers: a stale value is never read.)
-  @usableFromInline var consumerSlot: UnsafeContinuation<CallOutcome<Element>, Never>?
-  /// Written by the body before it sets the word's body-parked flag; valid while it is set.
-  @usableFromInline var waiterSlot: UnsafeContinuation<Void, Never>?
-  /// What the body's parked yield returns or throws: written by whoever resumes it, just
-  /// before resuming it, and taken by the body. Kept here rather than as the continuation's
-  /// value so the parked frames hold no generic value: the body task of a suspended
-  /// generator then fits in its first allocator slab (about a kilobyte less each).
-  @usableFromInline var bodyResumption: YieldResumption<Sent>?
-  /// The task of the call in flight, set by the consumer that posted it.
-  @usableFromInline let consumerTask = Atomic<UInt>(0)
-  /// The body's task while it runs, so a yield can tell it is in its own body.
-  @usableFromInline let bodyTaskID = Atomic<UInt>(0)
-  /// The ring of the prefetching iteration, set before the word's `prefetching` stage.
-  @usableFromInline var prefetchRing: PrefetchRing<Element, Sent>?
-  @usableFromInline let spinning = SpinPolicy()
 
   init(body: @escaping Body) {
     pendingBody = body
@@ -332,12 +344,26 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 }
 
-/// The identity of the current task, used to recognise the body's own task and each call.
+/// The identity of the current task (its address), used to recognise the body's own task
+/// and each call; 0 outside a task.
 @inlinable
 func currentTaskID() -> UInt {
-  withUnsafeCurrentTask { task in
-    task.map { UInt(bitPattern: unsafeBitCast($0, to: UnsafeRawPointer.self)) } ?? 0
-  }
+  UInt(bitPattern: ag_current_task())
+}
+
+/// The current task's identity and whether it is cancelled (see CAsyncGeneratorsRuntime:
+/// `Task.isCancelled` would retain and release the task for every element).
+@inlinable
+func currentTask() -> (id: UInt, isCancelled: Bool) {
+  guard let task = ag_current_task() else { return (0, false) }
+  return (UInt(bitPattern: task), ag_task_is_cancelled(task))
+}
+
+/// Whether the current task is cancelled (`Task.isCancelled`, without its retain/release).
+@inlinable
+func currentTaskIsCancelled() -> Bool {
+  guard let task = ag_current_task() else { return false }
+  return ag_task_is_cancelled(task)
 }
 
 /// The current task's executor preference, which `Task {}` does not inherit by itself.

@@ -16,6 +16,19 @@
 /// `AsyncGenerator` object then goes away unclosed, the kept finalizer receives a handle
 /// that keeps the body alive; it should schedule
 /// ``AnyAsyncGenerator/finalize(reportingErrorsTo:)`` (or `close()`) on it.
+///
+/// ```swift
+/// let hooks = AsyncGeneratorHooks(
+///   firstIteration: { handle in metrics.generatorStarted() },
+///   finalizer: { handle in
+///     Task.detached { await handle.finalize { error in logger.error("\(error)") } }
+///   }
+/// )
+/// try await withAsyncGeneratorHooks(hooks) { try await serve() }
+/// ```
+///
+/// ``withAsyncGeneratorScope(shutdownTimeout:onError:_:)`` installs hooks of its own that
+/// track and close generators; most code uses a scope rather than hooks.
 public struct AsyncGeneratorHooks: Sendable {
   /// Called once, with the generator, when its first call is made (even if that call fails).
   public var firstIteration: (@Sendable (AnyAsyncGenerator) -> Void)?
@@ -41,6 +54,12 @@ public struct AsyncGeneratorHooks: Sendable {
   /// Where the library reports errors of the finalizations it runs itself (process-wide).
   ///
   /// By default it writes one line to standard error. `CancellationError` is never reported.
+  ///
+  /// ```swift
+  /// AsyncGeneratorHooks.uncaughtErrorHandler = { error in
+  ///   logger.warning("an abandoned generator failed to close: \(error)")
+  /// }
+  /// ```
   public static var uncaughtErrorHandler: @Sendable (any Error) -> Void {
     get { UncaughtErrorHandler.shared.withLock { $0 } }
     set { UncaughtErrorHandler.shared.withLock { $0 = newValue } }
@@ -49,6 +68,16 @@ public struct AsyncGeneratorHooks: Sendable {
 
 /// Runs `operation` with exactly `hooks` installed for the current task: a `nil` hook in
 /// `hooks` means none, not the outer one.
+///
+/// The hooks are task-local: child tasks and `Task {}` inherit them, `Task.detached` does not,
+/// and the previous hooks are back when `operation` returns. To change one hook and keep the
+/// other, start from the current ones:
+///
+/// ```swift
+/// var hooks = AsyncGeneratorHooks.current ?? AsyncGeneratorHooks()
+/// hooks.firstIteration = { handle in metrics.generatorStarted() }
+/// try await withAsyncGeneratorHooks(hooks) { try await handleRequest() }
+/// ```
 nonisolated(nonsending) public func withAsyncGeneratorHooks<R, Failure: Error>(
   _ hooks: AsyncGeneratorHooks,
   operation: nonisolated(nonsending) () async throws(Failure) -> R

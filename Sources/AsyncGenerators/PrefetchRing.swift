@@ -27,12 +27,12 @@ final class PrefetchRing<Element: Sendable, Sent: Sendable>: @unchecked Sendable
   @inlinable static var abandoned: Int { 8 }
 
   // Each side's own copy of the other's index, and its continuation while parked.
-  @usableFromInline var producerCachedHead = 0
-  @usableFromInline var consumerCachedTail = 0
-  @usableFromInline var consumerWaiter: UnsafeContinuation<Void, Never>?
-  @usableFromInline var producerWaiter: ProducerWaiter?
+  @usableFromInline @exclusivity(unchecked) var producerCachedHead = 0
+  @usableFromInline @exclusivity(unchecked) var consumerCachedTail = 0
+  @usableFromInline @exclusivity(unchecked) var consumerWaiter: UnsafeContinuation<Void, Never>?
+  @usableFromInline @exclusivity(unchecked) var producerWaiter: ProducerWaiter?
   /// How the body ended (`nil`: it returned); written before the finished flag.
-  @usableFromInline var ending: (any Error)?
+  @usableFromInline @exclusivity(unchecked) var ending: (any Error)?
 
   @usableFromInline
   init(capacity: Int) {

@@ -68,7 +68,11 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
   @usableFromInline let generator: AsyncGenerator<Element, Sent>
   @usableFromInline let ring: PrefetchRing<Element, Sent>
   // Touched only by the iterating task (an iterator is not shared), and by deinit.
-  @usableFromInline var progress = Progress.notStarted
+  @usableFromInline @exclusivity(unchecked) var progress = Progress.notStarted
+  /// How long, in nanoseconds, the iterator spins on an empty ring before parking.
+  @usableFromInline @exclusivity(unchecked) var spinBudget =
+    spinningPays ? PrefetchSession.maximumSpin : 0
+  @inlinable static var maximumSpin: Int { SpinPolicy.budget }
 
   init(generator: AsyncGenerator<Element, Sent>, capacity: Int) {
     self.generator = generator
@@ -91,10 +95,12 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
       progress = .iterating
     case .iterating: break
     }
-    var idle = 0
+    var wait = SpinWait(nanoseconds: spinBudget)
+    var waited = false
     while true {
       switch ring.pop() {
       case .element(let element):
+        if waited { spinBudget = PrefetchSession.maximumSpin }
         return element
       case .finished(let error):
         progress = .ended
@@ -102,15 +108,17 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
         if let error { throw error }
         return nil
       case .empty:
-        // Re-reading the producer's index at once would bounce its cache line: back off.
-        idle += 1
-        if idle < 64 { continue }
+        // The body is usually about to push: spin a while (less after each park, so that a
+        // slow body does not keep this core busy) before parking.
+        waited = true
+        if wait.pause() { continue }
+        spinBudget /= 2
         await withTaskCancellationHandler {
           await withUnsafeContinuation { ring.parkConsumer($0) }
         } onCancel: {
           generator.storage.cancelPrefetchingBody()
         }
-        idle = 0
+        wait = SpinWait(nanoseconds: spinBudget)
       }
     }
   }

@@ -61,6 +61,15 @@ public final class AsyncGeneratorScope: Sendable {
   /// Closes what the scope tracks now, as its exit does, and waits for it (including the
   /// closes of abandoned generators already under way). May be called more than once; a
   /// generator first iterated afterwards is still tracked and closed at exit.
+  ///
+  /// ```swift
+  /// try await withAsyncGeneratorScope { scope in
+  ///   for request in requests {
+  ///     try await handle(request)           // may leave generators suspended
+  ///     await scope.shutdownGenerators()    // their cleanup has run before the next one
+  ///   }
+  /// }
+  /// ```
   nonisolated(nonsending) public func shutdownGenerators() async {
     await shutdown(final: false)
   }

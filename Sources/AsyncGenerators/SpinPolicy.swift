@@ -1,3 +1,4 @@
+import CAsyncGeneratorsRuntime
 import Synchronization
 
 #if canImport(Darwin)
@@ -21,8 +22,9 @@ import Synchronization
 /// spinning pays, nothing writes it.
 @usableFromInline
 struct SpinPolicy: ~Copyable {
-  /// Spin iterations before parking (a microsecond or two).
-  @inlinable static var budget: Int { 2048 }
+  /// How long a side spins before parking, in nanoseconds: a handoff between two running
+  /// tasks settles in a fraction of it; much longer only burns the core.
+  @inlinable static var budget: Int { 4_000 }
   @inlinable static var parksBeforeBackingOff: Int { 3 }
   @inlinable static var probeInterval: Int { 32 }
 
@@ -113,4 +115,39 @@ func executorKey(isolation: (any Actor)?) -> UInt {
   return withUnsafeCurrentTask { task in
     task?.unownedTaskExecutor.map { unsafeBitCast($0, to: (UInt, UInt).self).0 } ?? 0
   }
+}
+
+/// A bounded wait loop: pauses until its time is up (read from the clock only every few
+/// rounds, and not at all when the wait ends within them).
+@usableFromInline
+struct SpinWait {
+  @usableFromInline var nanoseconds: Int
+  @usableFromInline var deadline: UInt64 = 0
+  @usableFromInline var rounds: UInt32 = 0
+
+  /// A wait of up to `nanoseconds` (0: no wait at all).
+  @inlinable
+  init(nanoseconds: Int) {
+    self.nanoseconds = nanoseconds
+  }
+
+  /// Pauses for a moment; false, without pausing, once the time is up.
+  @inlinable
+  mutating func pause() -> Bool {
+    guard nanoseconds > 0 else { return false }
+    ag_spin_pause()
+    rounds &+= 1
+    guard rounds & 15 == 0 else { return true }
+    let now = ag_monotonic_nanoseconds()
+    if deadline == 0 {
+      deadline = now &+ UInt64(nanoseconds)
+    } else if now > deadline {
+      nanoseconds = 0
+      return false
+    }
+    return true
+  }
+
+  /// Every 256 rounds: the moment for an occasional check (a cancellation, say).
+  @inlinable var isCheckpoint: Bool { rounds & 255 == 0 }
 }
