@@ -213,9 +213,33 @@ def validate_op(op, where):
         _check_keys(op, ("op",), (), where)
 
 
+MAX_STEPS = 10_000_000  # statements all bodies of one input may run (repeats multiply)
+
+
+def count_steps(block, limit):
+    """At most how many statements `block` runs (each once per pass, a repeat its count
+    times its body), or limit + 1 once it surely exceeds `limit`."""
+    total = 0
+    for stmt in block:
+        if "repeat" in stmt:
+            inner = count_steps(stmt["body"], limit)
+            count = stmt["repeat"]
+            total += 1 + (limit + 1 if count > 0 and inner > limit // count else count * inner)
+        elif "try" in stmt:
+            total += 1 + count_steps(stmt["try"], limit) + count_steps(stmt.get("finally") or [], limit)
+            for handler in stmt.get("except") or []:
+                total += count_steps(handler["body"], limit)
+        else:
+            total += 1
+        if total > limit:
+            return limit + 1
+    return total
+
+
 def validate(doc):
     if type(doc) is not list:
         raise InputError("top level: expected an array of scenarios")
+    steps = 0
     for i, sc in enumerate(doc):
         where = f"scenario {i}"
         if type(sc) is not dict:
@@ -224,6 +248,10 @@ def validate(doc):
         if "name" in sc:
             _check_str(sc["name"], f"{where}.name")
         validate_block(sc["body"], 1, f"{where}.body")
+        steps += count_steps(sc["body"], MAX_STEPS - steps)
+        if steps > MAX_STEPS:
+            raise InputError(f"{where}.body: the input's bodies would run more than "
+                             f"{MAX_STEPS} statements (repeat counts multiply)")
         _check_list(sc["ops"], f"{where}.ops")
         for j, op in enumerate(sc["ops"]):
             validate_op(op, f"{where}.ops[{j}]")

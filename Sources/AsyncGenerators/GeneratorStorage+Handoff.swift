@@ -44,7 +44,7 @@ extension GeneratorStorage {
       switch current.stage {
       case .delivered:
         if let outcome = takeDelivered(current) {
-          spinning.consumerSucceeded()
+          spinning.consumerWaited(wait.elapsed())
           return outcome
         }
       case .requestedNext, .requestedSend, .running, .claimed, .atYield:
@@ -55,8 +55,10 @@ extension GeneratorStorage {
           }
           continue
         }
-        spinning.consumerParked()
-        return await parkConsumer(forwarded: forwarded)
+        wait.startTiming()
+        let outcome = await parkConsumer(forwarded: forwarded)
+        spinning.consumerWaited(wait.elapsed())
+        return outcome
       case .slow, .prefetching:
         return await parkConsumer(forwarded: forwarded)
       }
@@ -117,7 +119,10 @@ extension GeneratorStorage {
     guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else { return false }
     switch post(element, cancelled: cancelled) {
     case .posted:
-      if !spinForRequest() { await withUnsafeContinuation { parkBody($0) } }
+      if !spinForRequest() {
+        await withUnsafeContinuation { parkBody($0) }
+        spinning.bodyWaited(ag_monotonic_nanoseconds() &- bodyParkedAt)
+      }
     case .answered:
       break
     case .ringFull:
@@ -244,14 +249,17 @@ extension GeneratorStorage {
       switch current.stage {
       case .requestedNext, .requestedSend:
         if takeRequest(current) {
-          spinning.bodySucceeded()
+          spinning.bodyWaited(wait.elapsed())
           return true
         }
       case .atYield, .delivered, .claimed, .running:
         if wait.pause() { continue }
-        spinning.bodyParked()
+        wait.startTiming()
+        bodyParkedAt = wait.start
         return false
       case .slow, .prefetching:
+        wait.startTiming()
+        bodyParkedAt = wait.start
         return false
       }
     }

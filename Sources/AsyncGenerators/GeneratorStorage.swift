@@ -9,6 +9,8 @@ protocol GeneratorCore: AnyObject, Sendable {
   func handleDropped()
   /// Calls `observer` once the generator closes; returns false if it already has.
   func observeClosing(_ observer: @escaping @Sendable () -> Void) -> Bool
+  /// The library's own finalization, in a task of its own.
+  func finalizeDetached()
 }
 
 /// One generator's shared state: the state machine under a lock, the body, the lock-free
@@ -31,11 +33,30 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   @usableFromInline @exclusivity(unchecked) var sentSlot: Sent?
   /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
   /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
-  /// their readers: a stale value is never read.)
-  @usableFromInline @exclusivity(unchecked) var consumerSlot:
-    UnsafeContinuation<CallOutcome<Element>, Never>?
+  /// their readers: a stale value is never read.) A reader copies it before its exchange, so
+  /// a reclaim and delegation in between may write the same value again: an atomic word
+  /// (relaxed; the handoff word orders it) keeps that from being a data race.
+  @inlinable var consumerSlot: UnsafeContinuation<CallOutcome<Element>, Never>? {
+    get { Self.continuation(consumerSlotBits.load(ordering: .relaxed)) }
+    set { consumerSlotBits.store(Self.bits(newValue), ordering: .relaxed) }
+  }
+  @usableFromInline let consumerSlotBits = Atomic<UInt>(0)
   /// Written by the body before it sets the word's body-parked flag; valid while it is set.
-  @usableFromInline @exclusivity(unchecked) var waiterSlot: UnsafeContinuation<Void, Never>?
+  @inlinable var waiterSlot: UnsafeContinuation<Void, Never>? {
+    get { Self.continuation(waiterSlotBits.load(ordering: .relaxed)) }
+    set { waiterSlotBits.store(Self.bits(newValue), ordering: .relaxed) }
+  }
+  @usableFromInline let waiterSlotBits = Atomic<UInt>(0)
+
+  @inlinable
+  static func bits<T>(_ continuation: UnsafeContinuation<T, Never>?) -> UInt {
+    continuation.map { unsafeBitCast($0, to: UInt.self) } ?? 0
+  }
+
+  @inlinable
+  static func continuation<T>(_ bits: UInt) -> UnsafeContinuation<T, Never>? {
+    bits == 0 ? nil : unsafeBitCast(bits, to: UnsafeContinuation<T, Never>.self)
+  }
   /// What the body's parked yield returns or throws: written by whoever resumes it, just
   /// before resuming it, and taken by the body. Kept here rather than as the continuation's
   /// value so the parked frames hold no generic value: the body task of a suspended
@@ -55,6 +76,9 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   @usableFromInline @exclusivity(unchecked) var unretainedRing:
     Unmanaged<PrefetchRing<Element, Sent>>?
   @usableFromInline let spinning = SpinPolicy()
+  /// When the body last parked at a yield (the body's own, to time its waits; kept here, not
+  /// in the parked frame, which must stay small).
+  @usableFromInline @exclusivity(unchecked) var bodyParkedAt: UInt64 = 0
 
   // Declared after the handoff's fields, which then share the object's first cache lines.
   private let lock = InlineLock()
@@ -269,9 +293,14 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// The library's own finalization: close in a task of its own, reporting errors.
+  ///
+  /// The task holds a handle: while it runs, dropping the object or another handle starts no
+  /// second finalization, and when it ends, a generator it left open (an orphan whose body
+  /// ignored the close) is finalized again, as no reference to it remains.
   func finalizeDetached() {
-    Task.detached { [self] in
-      await AnyAsyncGenerator.finalize(self) { AsyncGeneratorHooks.uncaughtErrorHandler($0) }
+    let handle = AnyAsyncGenerator(core: self)
+    Task.detached {
+      await handle.finalize { AsyncGeneratorHooks.uncaughtErrorHandler($0) }
     }
   }
 

@@ -72,7 +72,7 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
   /// How long, in nanoseconds, the iterator spins on an empty ring before parking.
   @usableFromInline @exclusivity(unchecked) var spinBudget =
     spinningPays ? PrefetchSession.maximumSpin : 0
-  @inlinable static var maximumSpin: Int { SpinPolicy.budget }
+  @inlinable static var maximumSpin: Int { 4_000 }
 
   init(generator: AsyncGenerator<Element, Sent>, capacity: Int) {
     self.generator = generator

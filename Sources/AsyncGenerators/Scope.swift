@@ -79,12 +79,16 @@ public final class AsyncGeneratorScope: Sendable {
       firstIteration: { [weak self] handle in self?.registry.track(handle.core) },
       finalizer: { [weak self] handle in
         let generator = ObjectIdentifier(handle.core)
-        guard let self, self.registry.startClose(for: generator, { await self.finalize(handle) })
-        else {
-          Task.detached {
-            await handle.finalize { AsyncGeneratorHooks.uncaughtErrorHandler($0) }
-          }
-          return
+        guard let self else { return handle.core.finalizeDetached() }
+        switch self.registry.startClose(for: generator, { await self.finalize(handle) }) {
+        case .started:
+          break
+        case .alreadyClosing:
+          // The close under way holds a handle of its own: when the last handle goes, the
+          // library finalizes whatever that close left open.
+          break
+        case .ended:
+          handle.core.finalizeDetached()
         }
       }
     )
@@ -106,8 +110,8 @@ public final class AsyncGeneratorScope: Sendable {
         return
       }
       if registry.isSettled(excluding: attempted, endingScope: final) { return }
-      let started = registry.closeOpen(excluding: attempted) { core in
-        await AnyAsyncGenerator.finalize(core) { onError($0) }
+      let started = registry.closeOpen(excluding: attempted) { handle in
+        await handle.finalize { onError($0) }
       }
       attempted.formUnion(started)
     }

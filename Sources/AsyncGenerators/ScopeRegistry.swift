@@ -7,6 +7,7 @@ final class ScopeRegistry: @unchecked Sendable {
   private var closes: [UInt64: Task<Void, Never>?] = [:]
   /// The generators those closes are for, so that no generator gets two at once.
   private var closing: [UInt64: ObjectIdentifier] = [:]
+  private var closingGenerators: Set<ObjectIdentifier> = []
   private var nextID: UInt64 = 0
   private var waiters: [UInt64: UnsafeContinuation<Bool, Never>] = [:]
   /// Closes to cancel as soon as their task handle is recorded.
@@ -40,31 +41,50 @@ final class ScopeRegistry: @unchecked Sendable {
   /// not in `excluded` and that has no close under way; returns their identities.
   func closeOpen(
     excluding excluded: Set<ObjectIdentifier>,
-    with close: @escaping @Sendable (any GeneratorCore) async -> Void
+    with close: @escaping @Sendable (AnyAsyncGenerator) async -> Void
   ) -> [ObjectIdentifier] {
     let open = lock.withLock {
-      let underway = Set(closing.values)
-      return tracked.filter { !excluded.contains($0.key) && !underway.contains($0.key) }
+      tracked.filter { !excluded.contains($0.key) && !closingGenerators.contains($0.key) }
     }
     for (generator, core) in open {
-      _ = startClose(for: generator) { await close(core) }
+      // A handle, taken now: if the object goes away during the close, no second
+      // finalization starts while this one runs.
+      let handle = AnyAsyncGenerator(core: core)
+      startClose(for: generator) { await close(handle) }
     }
     return Array(open.keys)
   }
 
-  /// Runs `close` for `generator` in a task the scope waits for; returns false, running
-  /// nothing, once the scope has ended, or if that generator already has a close under way.
+  enum CloseStart {
+    case started
+    /// That generator already has a close under way; nothing was started.
+    case alreadyClosing
+    /// The scope has ended; nothing was started.
+    case ended
+  }
+
+  /// Runs `close` for `generator` in a task the scope waits for, unless the scope has ended
+  /// or that generator already has a close under way.
+  @discardableResult
   func startClose(
     for generator: ObjectIdentifier, _ close: @escaping @Sendable () async -> Void
-  ) -> Bool {
-    let id: UInt64? = lock.withLock {
-      guard !ended, !closing.values.contains(generator) else { return nil }
+  ) -> CloseStart {
+    let start: Result<UInt64, CloseStartFailure> = lock.withLock {
+      guard !ended else { return .failure(.ended) }
+      guard closingGenerators.insert(generator).inserted else {
+        return .failure(.alreadyClosing)
+      }
       nextID += 1
       closes[nextID] = .some(nil)
       closing[nextID] = generator
-      return nextID
+      return .success(nextID)
     }
-    guard let id else { return false }
+    let id: UInt64
+    switch start {
+    case .success(let started): id = started
+    case .failure(.ended): return .ended
+    case .failure(.alreadyClosing): return .alreadyClosing
+    }
     // Detached: a close must not inherit the hooks, nor the cancellation, of whoever started it.
     let task = Task.detached { [self] in
       await close()
@@ -76,13 +96,17 @@ final class ScopeRegistry: @unchecked Sendable {
       return cancelOnStart.remove(id) != nil
     }
     if cancel { task.cancel() }
-    return true
+    return .started
   }
+
+  private enum CloseStartFailure: Error { case ended, alreadyClosing }
 
   private func closeEnded(_ id: UInt64) {
     let resumed: [UnsafeContinuation<Bool, Never>] = lock.withLock {
       closes.removeValue(forKey: id)
-      closing.removeValue(forKey: id)
+      if let generator = closing.removeValue(forKey: id) {
+        closingGenerators.remove(generator)
+      }
       guard closes.isEmpty else { return [] }
       defer { waiters.removeAll() }
       return Array(waiters.values)

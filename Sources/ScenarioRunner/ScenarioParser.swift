@@ -21,6 +21,10 @@ enum ScenarioParser {
   static let maximumDepth = 32
   /// The largest `repeat` count accepted.
   static let maximumRepeat = 1_000
+  /// The most statements the bodies of one input may run, all scenarios together, counting
+  /// each `repeat` as its count times its body: nested repeats within the other limits could
+  /// otherwise ask for a billion steps, which is a hang however valid each part is.
+  static let maximumSteps = 10_000_000
 
   private static let statementKinds = ["yield", "await", "log", "raise", "return", "repeat", "try"]
 
@@ -53,6 +57,7 @@ enum ScenarioParser {
       throw ScenarioInputError("top level: expected an array of scenarios")
     }
     var scenarios: [Scenario] = []
+    var steps = 0
     for (index, element) in elements.enumerated() {
       let place = "scenario \(index)"
       guard case .object(let object) = element else {
@@ -67,9 +72,35 @@ enum ScenarioParser {
       for (opIndex, value) in opValues.enumerated() {
         ops.append(try operation(value, "\(place).ops[\(opIndex)]"))
       }
+      steps = Self.steps(body, atMost: maximumSteps - steps) + steps
+      guard steps <= maximumSteps else {
+        throw ScenarioInputError(
+          "\(place).body: the input's bodies would run more than \(maximumSteps) statements "
+            + "(repeat counts multiply)")
+      }
       scenarios.append(Scenario(name: name, body: body, ops: ops))
     }
     return scenarios
+  }
+
+  /// How many statements `block` can run at most (each statement once per pass; a repeat,
+  /// its count times its body), or more than `limit` once it is sure to exceed it.
+  static func steps(_ block: [Statement], atMost limit: Int) -> Int {
+    var total = 0
+    for statement in block {
+      switch statement {
+      case .repeat(let count, let body):
+        let inner = steps(body, atMost: limit)
+        total += 1 + (count > 0 && inner > limit / count ? limit + 1 : count * inner)
+      case .try(let body, let handlers, let finally):
+        total += 1 + steps(body, atMost: limit) + steps(finally ?? [], atMost: limit)
+        for handler in handlers { total += steps(handler.body, atMost: limit) }
+      case .yield, .await, .log, .raise, .return:
+        total += 1
+      }
+      if total > limit { return limit + 1 }
+    }
+    return total
   }
 
   private static func block(

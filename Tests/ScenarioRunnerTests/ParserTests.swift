@@ -197,6 +197,17 @@ import Testing
         == "scenario 0.body[0].repeat: repeat count must be within 0...1000, got -1")
   }
 
+  @Test func nestedRepeatsMayRunAtMostTenMillionStatements() {
+    let twoDeep = #"[{"repeat":1000,"body":[{"repeat":1000,"body":[{"log":"x"}]}]}]"#
+    #expect(rejection(scenario(body: twoDeep)) == nil)
+    let threeDeep =
+      #"[{"repeat":1000,"body":[{"repeat":1000,"body":[{"repeat":1000,"body":[{"log":"x"}]}]}]}]"#
+    #expect(
+      rejection(scenario(body: threeDeep))
+        == "scenario 0.body: the input's bodies would run more than 10000000 statements "
+        + "(repeat counts multiply)")
+  }
+
   @Test func inputsUpTo16MiB() {
     let limit = 16 * 1_024 * 1_024
     var input = Data("[]".utf8)

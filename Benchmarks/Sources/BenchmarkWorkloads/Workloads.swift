@@ -197,19 +197,16 @@ public enum Workloads {
     }
   }
 
-  // Enable when `AsyncGenerator.prefetching(_:)` (SPEC.md section 6) is in the library, together
-  // with the `#if false` block in Benchmarks/GeneratorBenchmarks/GeneratorBenchmarks.swift.
-  #if false  // PREFETCHING: needs gen.prefetching(_ count: Int)
-    /// `for try await` over a yield-only generator through `prefetching(count)`: the body may
-    /// run up to `count` elements ahead of the consumer (compared with CPython's `async for`).
-    public static func generatorPrefetching(_ n: Int, count: Int) async throws -> Int {
-      var sum = 0
-      for try await x in counter(n).prefetching(count) {
-        sum &+= x
-      }
-      return sum
+  // prefetching(64): the body may run up to 64 elements ahead (SPEC.md section 6).
+  /// `for try await` over a yield-only generator through `prefetching(count)`: the body may
+  /// run up to `count` elements ahead of the consumer (compared with CPython's `async for`).
+  public static func generatorPrefetching(_ n: Int, count: Int) async throws -> Int {
+    var sum = 0
+    for try await x in counter(n).prefetching(count) {
+      sum &+= x
     }
-  #endif
+    return sum
+  }
 }
 
 /// A sequence of 0..<count whose iterator's `next()` never suspends and is not inlined.

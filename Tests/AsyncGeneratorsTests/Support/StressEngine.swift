@@ -1,0 +1,1 @@
+../../../Sources/AsyncGeneratorStress/StressEngine.swift
