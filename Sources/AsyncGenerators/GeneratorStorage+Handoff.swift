@@ -21,6 +21,9 @@ extension GeneratorStorage {
       case .atYield where current.isBodyParked:
         guard let waiter = waiterSlot, exchange(current, HandoffWord(.running)) else { continue }
         resumeBody(waiter, .value(sent))
+        // A body that waits long for its consumer parks at every yield; waiting for it to
+        // wake would only burn this core (a quick one is worth the spin: see SpinPolicy).
+        if bodySpin.partnerIsSlow { return await parkConsumer(forwarded: false) }
       case .atYield where isSend:
         guard exchange(current, HandoffWord(.claimed)) else { continue }
         sentSlot = sent
@@ -37,14 +40,14 @@ extension GeneratorStorage {
   nonisolated(nonsending) func awaitOutcome(isolation: (any Actor)?) async
     -> CallOutcome<Element>
   {
-    var wait = SpinWait(nanoseconds: spinning.consumerBudget(isolation: isolation))
+    var wait = SpinWait(nanoseconds: spinning.consumerBudget(isolation: isolation, consumerSpin))
     var forwarded = false
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
       case .delivered:
         if let outcome = takeDelivered(current) {
-          spinning.consumerWaited(wait.elapsed())
+          consumerSpin.waited(wait.elapsed())
           return outcome
         }
       case .requestedNext, .requestedSend, .running, .claimed, .atYield:
@@ -57,7 +60,7 @@ extension GeneratorStorage {
         }
         wait.startTiming()
         let outcome = await parkConsumer(forwarded: forwarded)
-        spinning.consumerWaited(wait.elapsed())
+        consumerSpin.waited(wait.elapsed())
         return outcome
       case .slow, .prefetching:
         return await parkConsumer(forwarded: forwarded)
@@ -117,11 +120,12 @@ extension GeneratorStorage {
   nonisolated(nonsending) func yield(_ element: Element) async -> Bool {
     let (taskID, cancelled) = currentTask()
     guard taskID == bodyTaskID.load(ordering: .relaxed), taskID != 0 else { return false }
-    switch post(element, cancelled: cancelled) {
-    case .posted:
-      if !spinForRequest() {
+    let post = post(element, cancelled: cancelled)
+    switch post {
+    case .posted, .postedToParkedConsumer:
+      if !spinForRequest(resumedConsumer: post == .postedToParkedConsumer) {
         await withUnsafeContinuation { parkBody($0) }
-        spinning.bodyWaited(ag_monotonic_nanoseconds() &- bodyParkedAt)
+        bodySpin.waited(ag_monotonic_nanoseconds() &- bodyParkedAt)
       }
     case .answered:
       break
@@ -198,6 +202,8 @@ extension GeneratorStorage {
   enum Post {
     /// Delivered on the word: now wait for the next call.
     case posted
+    /// Handed to a parked consumer, which was woken: now wait for the next call.
+    case postedToParkedConsumer
     /// The yield is over at once (its resumption is in the slot).
     case answered
     /// A prefetching iteration owns the generator, and its ring is full.
@@ -223,10 +229,10 @@ extension GeneratorStorage {
             continue
           }
           consumer.resume(returning: .element(element))
-        } else {
-          elementSlot = element
-          guard exchange(current, HandoffWord(.delivered)) else { continue }
+          return .postedToParkedConsumer
         }
+        elementSlot = element
+        guard exchange(current, HandoffWord(.delivered)) else { continue }
         return .posted
       case .prefetching:
         guard let ring = unretainedRing else { return .notOnWord }
@@ -242,14 +248,17 @@ extension GeneratorStorage {
 
   /// Spins at a yield for the next call, within the spin budget; false if none came.
   @inlinable
-  func spinForRequest() -> Bool {
-    var wait = SpinWait(nanoseconds: spinning.bodyBudget())
+  func spinForRequest(resumedConsumer: Bool) -> Bool {
+    // A consumer that waits long for the body parks at every call; after waking one, waiting
+    // for it would only burn this core (see SpinPolicy).
+    let budget = resumedConsumer && consumerSpin.partnerIsSlow ? 0 : spinning.bodyBudget(bodySpin)
+    var wait = SpinWait(nanoseconds: budget)
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
       switch current.stage {
       case .requestedNext, .requestedSend:
         if takeRequest(current) {
-          spinning.bodyWaited(wait.elapsed())
+          bodySpin.waited(wait.elapsed())
           return true
         }
       case .atYield, .delivered, .claimed, .running:

@@ -57,11 +57,6 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   static func continuation<T>(_ bits: UInt) -> UnsafeContinuation<T, Never>? {
     bits == 0 ? nil : unsafeBitCast(bits, to: UnsafeContinuation<T, Never>.self)
   }
-  /// What the body's parked yield returns or throws: written by whoever resumes it, just
-  /// before resuming it, and taken by the body. Kept here rather than as the continuation's
-  /// value so the parked frames hold no generic value: the body task of a suspended
-  /// generator then fits in its first allocator slab (about a kilobyte less each).
-  @usableFromInline @exclusivity(unchecked) var bodyResumption: YieldResumption<Sent>?
   /// The task of the call in flight, set by the consumer that posted it.
   @usableFromInline let consumerTask = Atomic<UInt>(0)
   /// The body's task while it runs, so a yield can tell it is in its own body.
@@ -76,17 +71,31 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   @usableFromInline @exclusivity(unchecked) var unretainedRing:
     Unmanaged<PrefetchRing<Element, Sent>>?
   @usableFromInline let spinning = SpinPolicy()
-  /// When the body last parked at a yield (the body's own, to time its waits; kept here, not
-  /// in the parked frame, which must stay small).
-  @usableFromInline @exclusivity(unchecked) var bodyParkedAt: UInt64 = 0
 
-  // Declared after the handoff's fields, which then share the object's first cache lines.
+  /// The consumer's spinning estimate (see `SpinEstimate` for why it is here).
+  @usableFromInline let consumerSpin = SpinEstimate()
+
+  // The slow path's state, declared after the handoff's fields, which then share the
+  // object's first cache lines (fields are laid out in order).
   private let lock = InlineLock()
   private var machine = Machine()
   /// The body until it starts (or the generator closes first). Guarded by `lock`.
   private var pendingBody: Body?
   /// A hint, read without the lock, that the hooks still have to be read.
   private let hooksPending = Atomic<Bool>(true)
+
+  // The body's own fields, last: it writes them for every element, and on the consumer's
+  // cache lines those writes would cost the consumer a miss each time.
+  /// What the body's parked yield returns or throws: written by whoever resumes it, just
+  /// before resuming it, and taken by the body. Kept here rather than as the continuation's
+  /// value so the parked frames hold no generic value: the body task of a suspended
+  /// generator then fits in its first allocator slab (about a kilobyte less each).
+  @usableFromInline @exclusivity(unchecked) var bodyResumption: YieldResumption<Sent>?
+  /// When the body last parked at a yield (the body's own, to time its waits; kept here, not
+  /// in the parked frame, which must stay small).
+  @usableFromInline @exclusivity(unchecked) var bodyParkedAt: UInt64 = 0
+  /// The body's spinning estimate.
+  @usableFromInline let bodySpin = SpinEstimate()
 
   init(body: @escaping Body) {
     pendingBody = body

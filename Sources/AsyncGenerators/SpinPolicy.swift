@@ -14,13 +14,13 @@ import Synchronization
 /// Spinning is what makes a handoff cheap: a parked task costs microseconds to resume. But a
 /// spinner burns its core, and spinning only pays while the partner answers within the spin.
 /// So each side keeps an estimate of how long it has been waiting for its partner (a moving
-/// average of recent waits, parks included) and spins for about twice that, between
-/// `minimumSpin` and `maximumSpin`; when the partner is slower than that (a consumer that
-/// does real work between elements, say), it parks at once. After a side has parked, the
-/// partner that wakes it must spin through that wake-up to get both running again: waits of
-/// a wake-up's length teach it to. Nobody spins on a single core, or when the body and the
-/// consumer share a serial executor (the same actor or task executor), where the spinner
-/// would only delay its own partner.
+/// average of recent waits, parks included: `SpinEstimate`) and spins for about twice that,
+/// between `minimumSpin` and `maximumSpin`; when the partner is slower than that (a consumer
+/// that does real work between elements, say), it parks at once. After a side has parked,
+/// the partner that wakes it must spin through that wake-up to get both running again:
+/// waits of a wake-up's length teach it to. Nobody spins on a single core, or when the body
+/// and the consumer share a serial executor (the same actor or task executor), where the
+/// spinner would only delay its own partner.
 @usableFromInline
 struct SpinPolicy: ~Copyable {
   /// The shortest spin, in nanoseconds: a handoff between two running tasks settles well
@@ -28,23 +28,18 @@ struct SpinPolicy: ~Copyable {
   @inlinable static var minimumSpin: Int { 2_000 }
   /// The longest: a few wake-ups of a parked task.
   @inlinable static var maximumSpin: Int { 40_000 }
+  /// Beyond `maximumSpin`, one wait in this many spins the longest anyway (see `budget`).
+  @inlinable static var probeInterval: UInt32 { 8 }
 
-  /// The expected waits, in nanoseconds: the consumer's in the low 32 bits, the body's in
-  /// the high. While both stay near zero (a fast partner) nothing writes this word, so the
-  /// spinners' shared cache line stays quiet.
-  @usableFromInline let expectedWaits = Atomic<UInt64>(0)
   /// The serial executor the body runs on (its actor, or its task executor), 0 if none.
   @usableFromInline let bodyExecutor = Atomic<UInt>(0)
   @usableFromInline let sharedExecutor = Atomic<Bool>(false)
 
   @usableFromInline init() {}
 
-  @inlinable static var consumer: UInt64 { 0 }
-  @inlinable static var body: UInt64 { 32 }
-
-  /// How long a consumer running with `isolation` spins, in nanoseconds.
+  /// How long a consumer running with `isolation` spins, in nanoseconds, by its estimate.
   @inlinable
-  func consumerBudget(isolation: (any Actor)?) -> Int {
+  func consumerBudget(isolation: (any Actor)?, _ estimate: borrowing SpinEstimate) -> Int {
     guard spinningPays else { return 0 }
     let body = bodyExecutor.load(ordering: .relaxed)
     // Only a body on a serial executor can share one with its consumer.
@@ -52,50 +47,57 @@ struct SpinPolicy: ~Copyable {
     if shared != sharedExecutor.load(ordering: .relaxed) {
       sharedExecutor.store(shared, ordering: .relaxed)
     }
-    return shared ? 0 : budget(side: Self.consumer)
+    return shared ? 0 : estimate.budget()
   }
 
-  /// How long the body spins at a yield, in nanoseconds.
+  /// How long the body spins at a yield, in nanoseconds, by its estimate.
   @inlinable
-  func bodyBudget() -> Int {
+  func bodyBudget(_ estimate: borrowing SpinEstimate) -> Int {
     guard spinningPays, !sharedExecutor.load(ordering: .relaxed) else { return 0 }
-    return budget(side: Self.body)
+    return estimate.budget()
   }
+}
+
+/// One side's expected wait for its partner, learnt from its recent waits. Each side's lives
+/// among that side's own fields: it is written as waits change, and on the partner's cache
+/// line every such write would cost the partner a miss.
+@usableFromInline
+struct SpinEstimate: ~Copyable {
+  /// In nanoseconds.
+  @usableFromInline let expected = Atomic<UInt32>(0)
+  @usableFromInline let probes = Atomic<UInt32>(0)
+
+  @usableFromInline init() {}
 
   @inlinable
-  func budget(side: UInt64) -> Int {
-    let expected = Int((expectedWaits.load(ordering: .relaxed) >> side) & 0xFFFF_FFFF)
-    guard expected > Self.maximumSpin else {
-      return Swift.min(Swift.max(2 * expected, Self.minimumSpin), Self.maximumSpin)
+  func budget() -> Int {
+    let expected = Int(self.expected.load(ordering: .relaxed))
+    guard expected > SpinPolicy.maximumSpin else {
+      return Swift.min(Swift.max(2 * expected, SpinPolicy.minimumSpin), SpinPolicy.maximumSpin)
     }
     // A slow partner, or both sides parking in turn (each then waits for the other's
     // wake-up): park at once, but every few waits spin the longest, which escapes the latter.
     let probe = probes.wrappingAdd(1, ordering: .relaxed).newValue
-    return probe % Self.probeInterval == 0 ? Self.maximumSpin : 0
+    return probe % SpinPolicy.probeInterval == 0 ? SpinPolicy.maximumSpin : 0
   }
 
-  @inlinable static var probeInterval: UInt32 { 8 }
-  @usableFromInline let probes = Atomic<UInt32>(0)
-
-  /// The consumer waited `nanoseconds` for its answer (0: within the first spins).
-  @inlinable func consumerWaited(_ nanoseconds: UInt64) { waited(nanoseconds, side: Self.consumer) }
-  /// The body waited `nanoseconds` at a yield for the next call.
-  @inlinable func bodyWaited(_ nanoseconds: UInt64) { waited(nanoseconds, side: Self.body) }
-
+  /// Whether this side's partner keeps it waiting much longer than any spin: it then parks
+  /// at every wait, and whoever wakes it is better off parking too than spinning through
+  /// that wake-up.
   @inlinable
-  func waited(_ nanoseconds: UInt64, side: UInt64) {
-    var current = expectedWaits.load(ordering: .relaxed)
-    while true {
-      let old = (current >> side) & 0xFFFF_FFFF
-      let sample = Swift.min(nanoseconds, 0xFFFF_FFFF)
-      let new = (3 * old + sample) / 4
-      guard new != old else { return }
-      let desired = current & ~(0xFFFF_FFFF << side) | new << side
-      let (exchanged, original) = expectedWaits.compareExchange(
-        expected: current, desired: desired, ordering: .relaxed)
-      if exchanged { return }
-      current = original
-    }
+  var partnerIsSlow: Bool {
+    Int(expected.load(ordering: .relaxed)) > 2 * SpinPolicy.maximumSpin
+  }
+
+  /// This side waited `nanoseconds` (0: within its first spins).
+  @inlinable
+  func waited(_ nanoseconds: UInt64) {
+    let old = UInt64(expected.load(ordering: .relaxed))
+    let new = (3 * old + Swift.min(nanoseconds, UInt64(UInt32.max))) / 4
+    // Small changes are not worth a write (nor the partner, a cache miss).
+    let change = new > old ? new - old : old - new
+    guard change > 256, change > old / 8 else { return }
+    expected.store(UInt32(new), ordering: .relaxed)
   }
 }
 
@@ -131,6 +133,8 @@ struct SpinWait {
   @inlinable
   mutating func pause() -> Bool {
     guard nanoseconds > 0 else { return false }
+    // Pausing between reads (rather than re-reading at once) leaves the partner's writes to
+    // the word uncontended, which measured faster handoffs, not slower.
     ag_spin_pause()
     rounds &+= 1
     guard rounds & 15 == 0 else { return true }
