@@ -40,7 +40,8 @@ extension GeneratorStorage {
   nonisolated(nonsending) func awaitOutcome(isolation: (any Actor)?) async
     -> CallOutcome<Element>
   {
-    var wait = SpinWait(nanoseconds: spinning.consumerBudget(isolation: isolation, consumerSpin))
+    var wait = SpinWait(
+      nanoseconds: spinning.consumerBudget(isolation: isolation, consumerSpin, body: bodySpin))
     var forwarded = false
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -251,7 +252,9 @@ extension GeneratorStorage {
   func spinForRequest(resumedConsumer: Bool) -> Bool {
     // A consumer that waits long for the body parks at every call; after waking one, waiting
     // for it would only burn this core (see SpinPolicy).
-    let budget = resumedConsumer && consumerSpin.partnerIsSlow ? 0 : spinning.bodyBudget(bodySpin)
+    let budget =
+      resumedConsumer && consumerSpin.partnerIsSlow
+      ? 0 : spinning.bodyBudget(bodySpin, consumer: consumerSpin)
     var wait = SpinWait(nanoseconds: budget)
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))

@@ -39,39 +39,57 @@ struct SpinPolicy: ~Copyable {
 
   /// How long a consumer running with `isolation` spins, in nanoseconds, by its estimate.
   @inlinable
-  func consumerBudget(isolation: (any Actor)?, _ estimate: borrowing SpinEstimate) -> Int {
+  func consumerBudget(
+    isolation: (any Actor)?, _ estimate: borrowing SpinEstimate, body: borrowing SpinEstimate
+  ) -> Int {
     guard spinningPays else { return 0 }
-    let body = bodyExecutor.load(ordering: .relaxed)
+    let bodyExecutor = bodyExecutor.load(ordering: .relaxed)
     // Only a body on a serial executor can share one with its consumer.
-    let shared = body != 0 && executorKey(isolation: isolation) == body
+    let shared = bodyExecutor != 0 && executorKey(isolation: isolation) == bodyExecutor
     if shared != sharedExecutor.load(ordering: .relaxed) {
       sharedExecutor.store(shared, ordering: .relaxed)
     }
-    return shared ? 0 : estimate.budget()
+    return shared ? 0 : estimate.budget(partner: body)
   }
 
   /// How long the body spins at a yield, in nanoseconds, by its estimate.
   @inlinable
-  func bodyBudget(_ estimate: borrowing SpinEstimate) -> Int {
+  func bodyBudget(_ estimate: borrowing SpinEstimate, consumer: borrowing SpinEstimate) -> Int {
     guard spinningPays, !sharedExecutor.load(ordering: .relaxed) else { return 0 }
-    return estimate.budget()
+    return estimate.budget(partner: consumer)
   }
 }
 
-/// One side's expected wait for its partner, learnt from its recent waits. Each side's lives
-/// among that side's own fields: it is written as waits change, and on the partner's cache
-/// line every such write would cost the partner a miss.
+/// One side's expected wait for its partner, learnt from its recent waits, and the thread it
+/// last ran on. Each side's lives among that side's own fields: it is written as waits (and
+/// threads) change, and on the partner's cache line every such write would cost the partner
+/// a miss.
 @usableFromInline
 struct SpinEstimate: ~Copyable {
   /// In nanoseconds.
   @usableFromInline let expected = Atomic<UInt32>(0)
   @usableFromInline let probes = Atomic<UInt32>(0)
+  @usableFromInline let thread = Atomic<UInt>(0)
 
   @usableFromInline init() {}
 
+  /// Notes the thread this side runs on now; true if the partner last ran on it too. Then
+  /// the partner may be unable to run while this side spins (a pool with a single thread
+  /// free, a single-threaded executor): this side must not spin.
   @inlinable
-  func budget() -> Int {
+  func sharesThread(with partner: borrowing SpinEstimate) -> Bool {
+    let current = UInt(ag_current_thread())
+    if thread.load(ordering: .relaxed) != current { thread.store(current, ordering: .relaxed) }
+    return partner.thread.load(ordering: .relaxed) == current
+  }
+
+  /// How long to spin, in nanoseconds.
+  @inlinable
+  func budget(partner: borrowing SpinEstimate) -> Int {
     let expected = Int(self.expected.load(ordering: .relaxed))
+    // Recent waits were not instant: make sure the partner can run at all while this side
+    // spins. (Checked only then: the fast steady state reads no threads.)
+    if expected > SpinPolicy.minimumSpin / 2, sharesThread(with: partner) { return 0 }
     guard expected > SpinPolicy.maximumSpin else {
       return Swift.min(Swift.max(2 * expected, SpinPolicy.minimumSpin), SpinPolicy.maximumSpin)
     }
@@ -101,8 +119,9 @@ struct SpinEstimate: ~Copyable {
   }
 }
 
-/// Whether spinning can pay at all: not on a single core.
-@usableFromInline let spinningPays = sysconf(Int32(_SC_NPROCESSORS_ONLN)) > 1
+/// Whether spinning can pay at all: not with a single CPU to run on (the partner could not
+/// run while this side spins).
+@usableFromInline let spinningPays = ag_usable_cpu_count() > 1
 
 /// The serial executor code with `isolation` runs on: its actor, else the current task's
 /// executor preference, else 0 (the global concurrent executor).

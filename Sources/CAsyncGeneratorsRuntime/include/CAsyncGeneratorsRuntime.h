@@ -27,6 +27,7 @@ static inline __attribute__((always_inline)) bool ag_task_is_cancelled(void *_No
 // hyperthread and spaces out the loads), and a clock to bound the wait in time rather than
 // in iterations, whose length varies from core to core.
 
+#include <pthread.h>
 #include <stdint.h>
 #include <time.h>
 
@@ -36,6 +37,16 @@ static inline __attribute__((always_inline)) void ag_spin_pause(void) {
 #elif defined(__aarch64__) || defined(__arm__)
   __asm__ __volatile__("yield");
 #endif
+}
+
+/// The CPUs this process may run on: its affinity mask where there is one (a process pinned
+/// to one CPU of many must not spin), else the CPUs online.
+long ag_usable_cpu_count(void);
+
+/// The current thread, as a number (two tasks that run on the same thread cannot wait for
+/// each other by spinning).
+static inline __attribute__((always_inline)) uintptr_t ag_current_thread(void) {
+  return (uintptr_t)pthread_self();
 }
 
 /// A monotonic clock in nanoseconds.
