@@ -134,6 +134,12 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   ///   try await lines.first { $0.contains("ERROR") }
   /// }   // the generator is closed here, its cleanup finished, whether a line matched or not
   /// ```
+  ///
+  /// `body` runs on the caller's executor (it is `nonisolated(nonsending)`), so it may use
+  /// the caller's non-`Sendable` state. It cannot pass such state on to a plain `nonisolated`
+  /// async function (one that runs on the global executor), such as a server framework's
+  /// response writer; mark the closure `@concurrent` for that:
+  /// `try await generator.closing { @concurrent generator in ... }`.
   nonisolated(nonsending) public func closing<R>(
     _ body: nonisolated(nonsending) (AsyncGenerator) async throws -> R
   ) async throws -> R {
