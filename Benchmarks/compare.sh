@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# One comparison run: builds and runs the Swift benchmarks (package-benchmark, release) and
-# measurements, runs the CPython workloads under CPython 3.11 and 3.13, and prints one table,
-# also written as JSON to results/latest.json. See README.md beside this file.
+# One comparison run: builds and runs the Swift benchmarks (package-benchmark, release: mallocs
+# per element) and measurements (GeneratorMeasurements: time per element with a free pool, CPU,
+# memory, shutdown), runs the CPython workloads under CPython 3.11 and 3.13, and prints the
+# tables, also written as JSON to results/latest.json. See README.md beside this file.
 #
 #   ./compare.sh            full run (N = 1,000,000 elements; several minutes after the build)
 #   ./compare.sh --quick    small N, few runs (for CI: under ~2 minutes after the build)
@@ -17,7 +18,7 @@ for arg in "$@"; do
   case $arg in
     --quick) QUICK=1 ;;
     -h | --help)
-      sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'
+      sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
       exit 0
       ;;
     *)

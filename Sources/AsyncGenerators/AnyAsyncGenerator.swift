@@ -63,6 +63,30 @@ public struct AnyAsyncGenerator: Sendable, Hashable {
     }
   }
 
+  /// `finalize(reportingErrorsTo:)` without a task: each close is started with
+  /// `startClose`, and `done` runs once the finalization is over.
+  static func startFinalizing(
+    _ core: any GeneratorCore, reportingErrorsTo report: @escaping @Sendable (any Error) -> Void,
+    done: @escaping @Sendable () -> Void
+  ) {
+    core.startClose { error in
+      guard let error else { return done() }
+      switch error {
+      case AsyncGeneratorError.ignoredGeneratorExit:
+        report(error)
+        core.startClose { error in
+          if let error, !(error is CancellationError) { report(error) }
+          done()
+        }
+      case is CancellationError:
+        done()
+      default:
+        report(error)
+        done()
+      }
+    }
+  }
+
   /// Whether both handles refer to the same generator.
   public static func == (lhs: AnyAsyncGenerator, rhs: AnyAsyncGenerator) -> Bool {
     lhs.core === rhs.core

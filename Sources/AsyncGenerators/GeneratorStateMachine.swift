@@ -39,7 +39,21 @@ typealias TaskIdentity = UInt
 /// yet and checks in under the lock (`consumerCheckIn`, `bodyCheckIn`); the machine never
 /// delegates while a party is away.
 struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
-  typealias Consumer = UnsafeContinuation<CallOutcome<Element>, Never>
+  typealias ConsumerContinuation = UnsafeContinuation<CallOutcome<Element>, Never>
+
+  /// Who waits for a call: a parked task, or a callback (the closes a scope's shutdown
+  /// starts, many at once, without a task each).
+  enum Consumer {
+    case task(ConsumerContinuation)
+    case callback(@Sendable (CallOutcome<Element>) -> Void)
+
+    func resume(returning outcome: CallOutcome<Element>) {
+      switch self {
+      case .task(let continuation): continuation.resume(returning: outcome)
+      case .callback(let callback): callback(outcome)
+      }
+    }
+  }
   /// The body's continuation at a yield: whoever resumes it first writes the resumption into
   /// the storage's slot (a generic value the parked frames need not hold: see the storage).
   typealias BodyWaiter = UnsafeContinuation<Void, Never>
@@ -225,6 +239,13 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
   /// is in flight.
   mutating func callCancelled(task: TaskIdentity) -> Task<Void, Never>? {
     guard case .running(let call, _) = phase, call.task == task else { return nil }
+    return cancelBody()
+  }
+
+  /// A cancellation for the close in flight, if a close is in flight: the body task to
+  /// cancel.
+  mutating func closeInFlightCancelled() -> Task<Void, Never>? {
+    guard case .running(let call, _) = phase, call.isClose else { return nil }
     return cancelBody()
   }
 
@@ -441,7 +462,7 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
     /// The body parked at a yield, no call in flight.
     case atYield(BodyWaiter)
     /// A `next`/`send`/`throw` in flight, its consumer parked, the body executing.
-    case running(Consumer, task: TaskIdentity)
+    case running(ConsumerContinuation, task: TaskIdentity)
   }
 
   /// Hands the phase to the handoff word when it is one the word can hold: nobody away,
@@ -453,7 +474,7 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
       phase = .delegated
       return .atYield(waiter)
     case .running(let call, .executing) where !call.isClose && call.outcome == nil:
-      guard let consumer = call.consumer else { return nil }
+      guard case .task(let consumer)? = call.consumer else { return nil }
       phase = .delegated
       return .running(consumer, task: call.task)
     default:

@@ -85,7 +85,7 @@ extension GeneratorStorage {
     // Recorded before the consumer-parked flag is set, for a cancellation handler to compare.
     consumerTask.store(task, ordering: .relaxed)
     return await withTaskCancellationHandler {
-      await withUnsafeContinuation { (consumer: Machine.Consumer) in
+      await withUnsafeContinuation { (consumer: Machine.ConsumerContinuation) in
         consumerSlot = consumer
         while true {
           let current = HandoffWord(rawValue: word.load(ordering: .acquiring))

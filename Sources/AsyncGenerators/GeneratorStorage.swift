@@ -11,6 +11,9 @@ protocol GeneratorCore: AnyObject, Sendable {
   func observeClosing(_ observer: @escaping @Sendable () -> Void) -> Bool
   /// The library's own finalization, in a task of its own.
   func finalizeDetached()
+  /// A `close()` without a task to wait for it (see `GeneratorStorage.startClose`).
+  func startClose(_ completion: @escaping @Sendable ((any Error)?) -> Void)
+  func cancelClose()
 }
 
 /// One generator's shared state: the state machine under a lock, the body, the lock-free
@@ -138,8 +141,10 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     let hooks = hooksToRead()
     let task = currentTaskID()
     return await withTaskCancellationHandler {
-      await withUnsafeContinuation { (consumer: Machine.Consumer) in
-        begin(call, task: task, consumer: consumer, hooks: hooks, forwards: forwardsCancellation)
+      await withUnsafeContinuation { (consumer: Machine.ConsumerContinuation) in
+        begin(
+          call, task: task, consumer: .task(consumer), hooks: hooks,
+          forwards: forwardsCancellation)
       }
     } onCancel: {
       if forwardsCancellation { cancelCall(of: task) }
@@ -277,6 +282,24 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     }
   }
 
+  /// Starts a `close()` that no task waits for: `completion` gets its outcome (`nil`, or the
+  /// error it would throw), on whichever thread ends it. A caller's cancellation is not
+  /// involved; `cancelClose()` forwards one.
+  func startClose(_ completion: @escaping @Sendable ((any Error)?) -> Void) {
+    begin(
+      .close, task: 0,
+      consumer: .callback { outcome in
+        if case .failed(let error) = outcome { completion(error) } else { completion(nil) }
+      },
+      hooks: hooksToRead(), forwards: false)
+  }
+
+  /// Cancels the body of a close in flight (a close started by `startClose`, whose caller
+  /// has no task to cancel).
+  func cancelClose() {
+    withMachine { $0.closeInFlightCancelled() }?.cancel()
+  }
+
   /// The `AsyncGenerator` object went away.
   func objectDropped() {
     switch withMachine({ $0.objectDropped() }) {
@@ -333,7 +356,7 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   private func snapshot(of word: HandoffWord) -> Machine.HandoffSnapshot {
-    let consumer = word.isConsumerParked ? consumerSlot : nil
+    let consumer = word.isConsumerParked ? consumerSlot.map(Machine.Consumer.task) : nil
     let waiter = word.isBodyParked ? waiterSlot : nil
     let task = consumerTask.load(ordering: .relaxed)
     switch word.stage {
@@ -372,8 +395,8 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   }
 
   /// The consumer, away when the phase was reclaimed, checks in to wait on `consumer`.
-  func consumerCheckIn(_ consumer: Machine.Consumer, task: TaskIdentity) {
-    perform(withMachine { $0.consumerCheckIn(consumer, task: task) })
+  func consumerCheckIn(_ consumer: Machine.ConsumerContinuation, task: TaskIdentity) {
+    perform(withMachine { $0.consumerCheckIn(.task(consumer), task: task) })
   }
 
   /// The body, away at a yield when the phase was reclaimed, checks in to wait on `waiter`.

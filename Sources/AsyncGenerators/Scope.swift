@@ -110,9 +110,7 @@ public final class AsyncGeneratorScope: Sendable {
         return
       }
       if registry.isSettled(excluding: attempted, endingScope: final) { return }
-      let started = registry.closeOpen(excluding: attempted) { handle in
-        await handle.finalize { onError($0) }
-      }
+      let started = registry.closeOpen(excluding: attempted, reportingErrorsTo: onError)
       attempted.formUnion(started)
     }
   }

@@ -93,6 +93,18 @@ public enum Workloads {
     return sum
   }
 
+  /// `n` calls of `next()` on a generator that is already started (its body parked at a
+  /// `yield`, e.g. ``forever()`` after one `next()`): the handoffs alone, no creation or close.
+  public static func steadyStateNext(_ n: Int, of generator: AsyncGenerator<Int, Void>)
+    async throws -> Int
+  {
+    var sum = 0
+    for _ in 0..<n {
+      sum &+= try await generator.next() ?? 0
+    }
+    return sum
+  }
+
   /// The same elements through an unbounded `AsyncThrowingStream`, the producer in a task of
   /// its own (it runs ahead of the consumer, as a stream allows).
   public static func throwingStream(_ n: Int) async throws -> Int {

@@ -1,7 +1,14 @@
-// The figures package-benchmark does not fit: process CPU of a slow consumer, memory per
-// suspended generator, and the time to shut many of them down. Prints a table and writes JSON.
+// The figures package-benchmark does not fit: time per element with a free cooperative pool,
+// process CPU of a slow consumer, memory per suspended generator, and the time to shut many of
+// them down. Prints a table and writes JSON.
 //
 //   swift run -c release GeneratorMeasurements [--quick] [--json results/measurements.json]
+//
+// Time per element is measured here, not by package-benchmark, because package-benchmark runs an
+// async benchmark by blocking a thread on a semaphore, and on Linux that thread is one of the
+// cooperative pool's (2 of them on 2 CPUs): the generator's body and its consumer then share the
+// one thread left, and every handoff parks. Here nothing blocks a pool thread: `run()` only
+// awaits, and each consumer runs in a plain `Task.detached` on the default executor.
 import ArgumentParser
 import AsyncGenerators
 import BenchmarkWorkloads
@@ -16,8 +23,12 @@ import Foundation
 @main
 struct GeneratorMeasurements: AsyncParsableCommand {
   static let configuration = CommandConfiguration(
-    abstract: "Memory, shutdown and slow-consumer CPU figures of swift-async-generators.",
+    abstract:
+      "Time per element, memory, shutdown and slow-consumer CPU figures of swift-async-generators.",
     discussion: """
+      time per element: each workload moves N elements to a consumer in a Task.detached on the \
+      default executor (no pool thread blocked); one warm-up run, then the runs, the workloads \
+      taking turns; median and min of wall-clock time / N.
       slow consumer: process CPU (user + system, getrusage) while a consumer awaits \
       Task.sleep after each element, fed by a generator vs. by an unbounded \
       AsyncThrowingStream (medians of the repeats, runs alternating).
@@ -41,7 +52,23 @@ struct GeneratorMeasurements: AsyncParsableCommand {
   @Option(help: "Runs of each slow consumer (the median is reported); default 5, 3 with --quick.")
   var repeats: Int?
 
-  @Flag(help: "Fewer repeats (for CI).")
+  @Option(help: "Elements per time-per-element run; default 1,000,000, 20,000 with --quick.")
+  var elements: Int?
+
+  @Option(
+    help: "Generator lives per create + first next + close run; default 1,000, 100 with --quick.")
+  var lives: Int?
+
+  @Option(help: "Timed runs of each time-per-element workload; default 11, 5 with --quick.")
+  var runs: Int?
+
+  @Option(help: "Only the time-per-element workloads whose name contains this text.")
+  var filter: String?
+
+  @Flag(help: "Only the time-per-element figures (no slow consumer, memory or shutdown).")
+  var elementRatesOnly = false
+
+  @Flag(help: "Fewer repeats and elements (for CI).")
   var quick = false
 
   @Option(help: "Write the figures as JSON to this file.")
@@ -54,18 +81,58 @@ struct GeneratorMeasurements: AsyncParsableCommand {
     _ = try await Workloads.createFirstClose(1_000)
     _ = try await Workloads.throwingStream(1_000)
 
-    let slow = try await measureSlowConsumer(repeats: repeats)
-    let memory = try await measureMemory()
-    let shutdown = try await measureScopeShutdown()
+    var slow: SlowConsumer?
+    var memory: Memory?
+    var shutdown: Shutdown?
+    if !elementRatesOnly {
+      slow = try await measureSlowConsumer(repeats: repeats)
+      memory = try await measureMemory()
+      shutdown = try await measureScopeShutdown()
+    }
+    // Last, so that the memory figures start from the same heap as before these were added.
+    let rates = try await measureElementRates(
+      elements: max(1, elements ?? (quick ? 20_000 : 1_000_000)),
+      lives: max(1, lives ?? (quick ? 100 : 1_000)),
+      runs: max(1, runs ?? (quick ? 5 : 11)))
 
     let report = Report(
-      generators: generators, slowConsumer: slow, memory: memory, shutdown: shutdown)
+      generators: generators, elementRates: rates, slowConsumer: slow, memory: memory,
+      shutdown: shutdown)
     print(report.table)
     if let json {
       let encoder = JSONEncoder()
       encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
       try encoder.encode(report).write(to: URL(fileURLWithPath: json))
       print("wrote \(json)")
+    }
+  }
+
+  // MARK: time per element
+
+  /// Times every workload of ``RateWorkload/all(elements:lives:)``: one warm-up run each, then
+  /// `runs` rounds in which the workloads take turns (so a busy spell of the shared machine is
+  /// spread over all of them rather than falling on one).
+  func measureElementRates(elements: Int, lives: Int, runs: Int) async throws -> [ElementRate] {
+    let workloads = RateWorkload.all(elements: elements, lives: lives).filter {
+      filter.map($0.name.contains) ?? true
+    }
+    for workload in workloads {
+      _ = try await workload.timeOnce()
+      await waitForBodyTasks()
+    }
+    var samples = Array(repeating: [Double](), count: workloads.count)
+    for _ in 0..<runs {
+      for (index, workload) in workloads.enumerated() {
+        samples[index].append(try await workload.timeOnce())
+        await waitForBodyTasks()
+      }
+    }
+    return zip(workloads, samples).map { workload, nanoseconds in
+      ElementRate(
+        workload: workload.name, elements: workload.elements, runs: runs,
+        medianNanosecondsPerElement: median(nanoseconds),
+        minNanosecondsPerElement: nanoseconds.min() ?? .nan,
+        runNanosecondsPerElement: nanoseconds)
     }
   }
 
@@ -155,6 +222,104 @@ struct GeneratorMeasurements: AsyncParsableCommand {
 
 // MARK: figures
 
+/// One time-per-element workload: `run(n)` moves `n` elements (or, for create + first next +
+/// close, goes through `n` generator lives) and returns the consumer's sum and the time the
+/// measured part took.
+struct RateWorkload: Sendable {
+  /// The name of the package-benchmark benchmark that runs the same workload.
+  var name: String
+  var elements: Int
+  var expectedSum: Int
+  var run: @Sendable (Int) async throws -> (sum: Int, time: Duration)
+
+  /// Times the whole of `work(n)`.
+  init(
+    _ name: String, elements: Int, expectedSum: Int,
+    _ work: @escaping @Sendable (Int) async throws -> Int
+  ) {
+    self.init(name, elements: elements, expectedSum: expectedSum) { n in
+      let start = ContinuousClock.now
+      let sum = try await work(n)
+      return (sum, start.duration(to: .now))
+    }
+  }
+
+  init(
+    _ name: String, elements: Int, expectedSum: Int,
+    timing run: @escaping @Sendable (Int) async throws -> (sum: Int, time: Duration)
+  ) {
+    self.name = name
+    self.elements = elements
+    self.expectedSum = expectedSum
+    self.run = run
+  }
+
+  /// One run in a plain detached task on the default executor (the caller only awaits it):
+  /// nanoseconds per element.
+  func timeOnce() async throws -> Double {
+    let (n, run) = (elements, self.run)
+    let (sum, time) = try await Task.detached { try await run(n) }.value
+    guard sum == expectedSum else {
+      throw ValidationError("\(name): sum \(sum), expected \(expectedSum)")
+    }
+    return time.seconds * 1e9 / Double(n)
+  }
+
+  /// The workloads, named as in `Benchmarks/GeneratorBenchmarks/GeneratorBenchmarks.swift`.
+  static func all(elements n: Int, lives: Int) -> [RateWorkload] {
+    let zeroTo = n * (n - 1) / 2  // 0 + 1 + ... + (n - 1)
+    let oneTo = n * (n + 1) / 2  // 1 + 2 + ... + n
+    return [
+      RateWorkload("generator for-await", elements: n, expectedSum: zeroTo) {
+        try await Workloads.generatorForAwait($0)
+      },
+      RateWorkload("generator send ping-pong", elements: n, expectedSum: zeroTo) {
+        try await Workloads.sendPingPong($0)
+      },
+      RateWorkload("generator throw caught", elements: n, expectedSum: oneTo) {
+        try await Workloads.throwCaught($0)
+      },
+      RateWorkload("generator create+next+close", elements: lives, expectedSum: 0) {
+        try await Workloads.createFirstClose($0)
+      },
+      // Created and started before the clock starts, closed after it stops: `next()` alone.
+      RateWorkload("generator steady-state next", elements: n, expectedSum: oneTo) { n in
+        let generator = Workloads.forever()
+        _ = try await generator.next()
+        let start = ContinuousClock.now
+        let sum = try await Workloads.steadyStateNext(n, of: generator)
+        let time = start.duration(to: .now)
+        try await generator.close()
+        return (sum, time)
+      },
+      RateWorkload("generator prefetching(64) for-await", elements: n, expectedSum: zeroTo) {
+        try await Workloads.generatorPrefetching($0, count: 64)
+      },
+      RateWorkload("AsyncThrowingStream for-await", elements: n, expectedSum: zeroTo) {
+        try await Workloads.throwingStream($0)
+      },
+      RateWorkload("AsyncChannel for-await", elements: n, expectedSum: zeroTo) {
+        await Workloads.channel($0)
+      },
+      RateWorkload("hand-written iterator for-await", elements: n, expectedSum: zeroTo) {
+        await Workloads.handWrittenIterator($0)
+      },
+    ]
+  }
+}
+
+struct ElementRate: Codable {
+  /// The name of the package-benchmark benchmark that runs the same workload.
+  var workload: String
+  /// Elements (generator lives, for create + first next + close) per run.
+  var elements: Int
+  var runs: Int
+  var medianNanosecondsPerElement: Double
+  var minNanosecondsPerElement: Double
+  /// Each timed run, in the order run.
+  var runNanosecondsPerElement: [Double]
+}
+
 struct Run: Codable {
   var cpuSeconds: Double
   var wallSeconds: Double
@@ -200,12 +365,40 @@ struct Shutdown: Codable {
 
 struct Report: Codable {
   var generators: Int
-  var slowConsumer: SlowConsumer
-  var memory: Memory
-  var shutdown: Shutdown
+  /// Time per element, consumer in a `Task.detached` (the pool free).
+  var elementRates: [ElementRate]
+  var slowConsumer: SlowConsumer?
+  var memory: Memory?
+  var shutdown: Shutdown?
 
   var table: String {
     func f(_ value: Double, _ digits: Int = 0) -> String { String(format: "%.\(digits)f", value) }
+    func pad(_ text: String, _ width: Int, right: Bool = false) -> String {
+      let padding = String(repeating: " ", count: max(0, width - text.count))
+      return right ? padding + text : text + padding
+    }
+    var lines: [String] = []
+    if let first = elementRates.first {
+      let headers = ["time per element (consumer in Task.detached)", "median ns", "min ns", "N"]
+      let rows = elementRates.map {
+        [
+          $0.workload, f($0.medianNanosecondsPerElement, 1), f($0.minNanosecondsPerElement, 1),
+          "\($0.elements)",
+        ]
+      }
+      let widths = headers.indices.map { column in
+        ([headers] + rows).map { $0[column].count }.max() ?? 0
+      }
+      for row in [headers] + rows {
+        lines.append(
+          row.indices.map { pad(row[$0], widths[$0], right: $0 > 0) }.joined(separator: "  "))
+      }
+      lines.append("(median and min of \(first.runs) runs after one warm-up run each)")
+    }
+    guard let slowConsumer, let memory, let shutdown else {
+      return lines.joined(separator: "\n")
+    }
+    if !lines.isEmpty { lines.append("") }
     let s = slowConsumer
     let rows: [(String, String)] = [
       (
@@ -229,8 +422,8 @@ struct Report: Codable {
       ),
     ]
     let width = rows.map(\.0.count).max() ?? 0
-    return rows.map { $0.0.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + $0.1 }
-      .joined(separator: "\n")
+    lines += rows.map { pad($0.0, width) + "  " + $0.1 }
+    return lines.joined(separator: "\n")
   }
 }
 
