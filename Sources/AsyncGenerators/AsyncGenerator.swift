@@ -90,8 +90,12 @@ public final class AsyncGenerator<Element: Sendable, Sent: Sendable>: AsyncSeque
   ///
   /// Throwing ``GeneratorExit`` is not ``close()``: an uncaught `GeneratorExit` propagates to
   /// the caller, and an element the body yields in response is returned.
+  @inlinable
   nonisolated(nonsending) public func `throw`(_ error: any Error) async throws -> Element? {
-    try await storage.perform(.throwError(error)).element()
+    if let outcome = await storage.handOff(nil, isSend: false, thrown: error) {
+      return try outcome.element()
+    }
+    return try await storage.perform(.throwError(error)).element()
   }
 
   /// Closes the generator (Python's `aclose`): throws ``GeneratorExit`` at the pending

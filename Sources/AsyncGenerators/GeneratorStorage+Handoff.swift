@@ -6,10 +6,13 @@ import Synchronization
 extension GeneratorStorage {
   // MARK: Consumer side
 
-  /// Posts a `next` (`isSend` false) or `send(sent)` on the handoff word and waits for its
-  /// outcome; `nil` when the word does not hold the phase (take the state machine's path).
+  /// Posts a `next` (`isSend` false), a `send(sent)` or a `throw(thrown)` on the handoff
+  /// word and waits for its outcome; `nil` when the word does not hold the phase (take the
+  /// state machine's path).
   @inlinable
-  nonisolated(nonsending) func handOff(_ sent: Sent?, isSend: Bool) async -> CallOutcome<Element>? {
+  nonisolated(nonsending) func handOff(
+    _ sent: Sent?, isSend: Bool, thrown: (any Error)? = nil
+  ) async -> CallOutcome<Element>? {
     guard !currentTaskIsCancelled() else { return nil }
     while true {
       let current = HandoffWord(rawValue: word.load(ordering: .acquiring))
@@ -20,14 +23,15 @@ extension GeneratorStorage {
         return .failed(AsyncGeneratorError.alreadyRunning)
       case .atYield where current.isBodyParked:
         guard let waiter = waiterSlot, exchange(current, HandoffWord(.running)) else { continue }
-        resumeBody(waiter, .value(sent))
+        resumeBody(waiter, thrown.map { .error($0) } ?? .value(sent))
         // A body that waits long for its consumer parks at every yield; waiting for it to
         // wake would only burn this core (a quick one is worth the spin: see SpinPolicy).
         if bodySpin.partnerIsSlow { return await parkConsumer(forwarded: false) }
-      case .atYield where isSend:
+      case .atYield where isSend || thrown != nil:
         guard exchange(current, HandoffWord(.claimed)) else { continue }
-        sentSlot = sent
-        word.store(HandoffWord(.requestedSend).rawValue, ordering: .releasing)
+        if let thrown { thrownSlot = thrown } else { sentSlot = sent }
+        word.store(
+          HandoffWord(.requestedSend, throwing: thrown != nil).rawValue, ordering: .releasing)
       case .atYield:
         guard exchange(current, HandoffWord(.requestedNext)) else { continue }
       }
@@ -281,10 +285,17 @@ extension GeneratorStorage {
   /// word moved.
   @inlinable
   func takeRequest(_ current: HandoffWord) -> Bool {
-    let sent = current.stage == .requestedSend ? sentSlot : nil
+    let isSend = current.stage == .requestedSend
+    let sent = isSend && !current.isThrowing ? sentSlot : nil
+    let thrown = isSend && current.isThrowing ? thrownSlot : nil
     guard exchange(current, current.with(.running)) else { return false }
     // A `next()` leaves the slot empty, which the yield reads as nil.
-    if let sent { bodyResumption = .value(sent) }
+    if let thrown {
+      bodyResumption = .error(thrown)
+      thrownSlot = nil  // No one writes it again before the next yield.
+    } else if let sent {
+      bodyResumption = .value(sent)
+    }
     return true
   }
 

@@ -34,6 +34,8 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
   @usableFromInline @exclusivity(unchecked) var elementSlot: Element?
   /// Written by a `send` in `claimed`; read by the body or a reclaim in `requestedSend`.
   @usableFromInline @exclusivity(unchecked) var sentSlot: Sent?
+  /// The same for a `throw` (`requestedSend` with the throwing flag); the body clears it.
+  @usableFromInline @exclusivity(unchecked) var thrownSlot: (any Error)?
   /// Written by a consumer before it sets the word's consumer-parked flag; valid, and read
   /// by whoever clears that flag, only while it is set. (Slots are copied, never cleared, by
   /// their readers: a stale value is never read.) A reader copies it before its exchange, so
@@ -363,7 +365,9 @@ final class GeneratorStorage<Element: Sendable, Sent: Sendable>: GeneratorCore, 
     case .requestedNext:
       return .requested(.value(nil), consumer: consumer, task: task)
     case .requestedSend:
-      return .requested(.value(sentSlot), consumer: consumer, task: task)
+      let request: YieldResumption<Sent> =
+        word.isThrowing ? .error(thrownSlot ?? CancellationError()) : .value(sentSlot)
+      return .requested(request, consumer: consumer, task: task)
     case .delivered:
       if let element = elementSlot { return .delivered(element, waiter: waiter, task: task) }
       return .running(consumer: consumer, task: task)

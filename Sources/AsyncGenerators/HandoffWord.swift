@@ -5,7 +5,7 @@
 /// refers to. `slow` means the state machine holds the phase, under the lock.
 ///
 /// The low three bits say where the handoff is; two flags say who is parked, with its
-/// continuation in the storage's slot. Whoever clears a parked flag with a successful
+/// continuation in the storage's slot; a third marks a posted request as a `throw(_:)`. Whoever clears a parked flag with a successful
 /// compare-and-exchange resumes that continuation: that is what makes every continuation
 /// resumed exactly once.
 @usableFromInline
@@ -20,9 +20,10 @@ struct HandoffWord: Equatable {
     case atYield = 1
     /// A `next()` is posted; the body has not taken it.
     case requestedNext = 2
-    /// A `send(_:)` is posted, its value in the sent slot; the body has not taken it.
+    /// A `send(_:)` is posted, its value in the sent slot (or, with the throwing flag, a
+    /// `throw(_:)`, its error in the thrown slot); the body has not taken it.
     case requestedSend = 3
-    /// A `send(_:)` has claimed the word and is writing the sent slot (an instant).
+    /// A `send(_:)` or `throw(_:)` has claimed the word and is writing its slot (an instant).
     case claimed = 4
     /// The body runs for the call in flight.
     case running = 5
@@ -35,6 +36,7 @@ struct HandoffWord: Equatable {
 
   @inlinable static var bodyParked: Int { 0b1000 }
   @inlinable static var consumerParked: Int { 0b1_0000 }
+  @inlinable static var throwing: Int { 0b10_0000 }
   @inlinable static var stageMask: Int { 0b111 }
 
   @inlinable
@@ -43,10 +45,12 @@ struct HandoffWord: Equatable {
   }
 
   @inlinable
-  init(_ stage: Stage, bodyParked: Bool = false, consumerParked: Bool = false) {
+  init(
+    _ stage: Stage, bodyParked: Bool = false, consumerParked: Bool = false, throwing: Bool = false
+  ) {
     rawValue =
       stage.rawValue | (bodyParked ? Self.bodyParked : 0)
-      | (consumerParked ? Self.consumerParked : 0)
+      | (consumerParked ? Self.consumerParked : 0) | (throwing ? Self.throwing : 0)
   }
 
   @inlinable static var slow: HandoffWord { HandoffWord(.slow) }
@@ -58,11 +62,12 @@ struct HandoffWord: Equatable {
 
   @inlinable var isBodyParked: Bool { rawValue & Self.bodyParked != 0 }
   @inlinable var isConsumerParked: Bool { rawValue & Self.consumerParked != 0 }
+  @inlinable var isThrowing: Bool { rawValue & Self.throwing != 0 }
 
-  /// The same parked flags at another stage.
+  /// The same parked flags at another stage (the throwing flag belongs to the request).
   @inlinable
   func with(_ stage: Stage) -> HandoffWord {
-    HandoffWord(rawValue: (rawValue & ~Self.stageMask) | stage.rawValue)
+    HandoffWord(rawValue: (rawValue & ~(Self.stageMask | Self.throwing)) | stage.rawValue)
   }
 
   @inlinable
