@@ -152,11 +152,6 @@ struct GeneratorStateMachine<Element: Sendable, Sent: Sendable> {
     return false
   }
 
-  var isDelegated: Bool {
-    if case .delegated = phase { return true }
-    return false
-  }
-
   // MARK: Calls
 
   enum CallAction {

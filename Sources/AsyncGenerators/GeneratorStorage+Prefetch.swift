@@ -33,10 +33,10 @@ extension GeneratorStorage {
     return true
   }
 
-  /// The iteration is over: drained to its end (`completed`), or dropped early, which
+  /// The iteration is over: drained to its end, or dropped early, which
   /// closes the generator as finalization does.
   @usableFromInline
-  func endPrefetch(_ ring: PrefetchRing<Element, Sent>, completed: Bool) {
+  func endPrefetch(_ ring: PrefetchRing<Element, Sent>) {
     perform(
       withMachine { machine in
         word.store(HandoffWord.slow.rawValue, ordering: .sequentiallyConsistent)

@@ -80,7 +80,7 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
   }
 
   deinit {
-    if case .iterating = progress { generator.storage.endPrefetch(ring, completed: false) }
+    if case .iterating = progress { generator.storage.endPrefetch(ring) }
   }
 
   @inlinable
@@ -104,7 +104,7 @@ final class PrefetchSession<Element: Sendable, Sent: Sendable>: @unchecked Senda
         return element
       case .finished(let error):
         progress = .ended
-        generator.storage.endPrefetch(ring, completed: true)
+        generator.storage.endPrefetch(ring)
         if let error { throw error }
         return nil
       case .empty:
