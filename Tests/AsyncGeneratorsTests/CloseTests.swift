@@ -81,14 +81,7 @@ struct CloseTests {
   func swallowThenReturn() async throws {
     try await withDeadline { () async throws in
       let log = EventLog()
-      let g = AsyncGenerator<Int?, Void> { yield in
-        do {
-          try await yield(nil)
-        } catch {
-          log.append("swallowed \(type(of: error))")
-        }
-        log.append("DONE")
-      }
+      let g = swallowOnceThenEnd(log: log)
       #expect(try await g.next() == .some(nil))
       try await g.close()
       #expect(log.events == ["swallowed GeneratorExit", "DONE"])

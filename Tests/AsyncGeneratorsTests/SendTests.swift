@@ -69,14 +69,7 @@ struct SendTests {
   func resumeDoesNotThrow() async throws {
     try await withDeadline { () async throws in
       let log = EventLog()
-      let g = AsyncGenerator<Int?, Void> { yield in
-        do {
-          try await yield(nil)
-        } catch {
-          log.append("caught \(error)")
-        }
-        log.append("DONE")
-      }
+      let g = swallowOnceThenEnd(log: log)
       #expect(try await g.next() == .some(nil))
       #expect(try await g.next() == nil)
       #expect(log.events == ["DONE"])

@@ -38,14 +38,7 @@ struct ThrowTests {
   func throwSwallowedThenReturn() async throws {
     try await withDeadline { () async throws in
       let log = EventLog()
-      let g = AsyncGenerator<Int?, Void> { yield in
-        do {
-          try await yield(nil)
-        } catch {
-          log.append("swallowed \(type(of: error))")
-        }
-        log.append("DONE")
-      }
+      let g = swallowOnceThenEnd(log: log)
       #expect(try await g.next() == .some(nil))
       #expect(try await g.throw(ValueError()) == nil)
       #expect(log.events == ["swallowed ValueError", "DONE"])

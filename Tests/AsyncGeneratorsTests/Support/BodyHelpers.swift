@@ -64,3 +64,16 @@ func awaitOutsideCancellation() async {
 func raise(_ error: some Error) throws {
   throw error
 }
+
+/// Python's `try: yield / except: pass` then `DONE = 1`: yields `nil` once, logs and swallows
+/// whatever is thrown at that yield (`"swallowed <type>"`), then logs `"DONE"` and returns.
+func swallowOnceThenEnd(log: EventLog) -> AsyncGenerator<Int?, Void> {
+  AsyncGenerator { yield in
+    do {
+      try await yield(nil)
+    } catch {
+      log.append("swallowed \(type(of: error))")
+    }
+    log.append("DONE")
+  }
+}
